@@ -1,0 +1,101 @@
+import Router from '@koa/router'
+import Koa from 'koa'
+import { collectDefaultMetrics, type Registry } from 'prom-client'
+import type { Clock } from './clock.js'
+import type { Config } from './config/config.js'
+import { answerOk, type CallbackResponder, createCallbackHandler } from './http/callback-route.js'
+import { errorAnswers } from './http/error-answers.js'
+import { createLandingPage } from './http/landing-page.js'
+import { createMetricsHandler } from './http/metrics-route.js'
+import { addProbeRoutes, type Readiness } from './http/probe-routes.js'
+import { requestDuration } from './http/request-duration.js'
+import type { Logger } from './logging/logger.js'
+import { createExporterMetrics, type ExporterMetrics } from './metrics/exporter-metrics.js'
+import { createApiSeries } from './series/api-series.js'
+import { createGroupQuotaSeries } from './series/group-quota-series.js'
+import { VERSION } from './version.js'
+
+export interface ExporterDeps {
+  config: Config
+  /** Each exporter (and each test) brings its own registry. */
+  registry: Registry
+  logger: Logger
+  clock: Clock
+  /** Whether to add prom-client's process and Node.js metrics (default true). */
+  defaultMetrics?: boolean
+  /** How accepted callbacks are answered; front-proxy mode passes one that forwards to the app. */
+  createResponder?: (metrics: ExporterMetrics) => CallbackResponder
+}
+
+export interface Exporter {
+  /** Serves callbacks, probes, the landing page, and `/metrics` unless a metrics app exists. */
+  app: Koa
+  /** Serves `/metrics`, probes and the landing page when METRICS_PORT is set. */
+  metricsApp: Koa | undefined
+  readiness: Readiness
+  metrics: ExporterMetrics
+}
+
+export const METRICS_PATH = '/metrics'
+
+/** Builds the exporter's Koa apps without listening: `main` listens, tests talk to them over HTTP. */
+export function createExporter(deps: ExporterDeps): Exporter {
+  const { config, registry, logger, clock } = deps
+  if (deps.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+  const metrics = createExporterMetrics(registry, {
+    version: VERSION,
+    alertTtlSeconds: config.alertTtlSeconds,
+  })
+  metrics.maxSeries.set(config.maxSeries)
+  const apiSeries = createApiSeries(metrics, config)
+  const groupQuotaSeries = createGroupQuotaSeries(metrics, config)
+  const readiness: Readiness = { ready: false }
+  const separateMetrics = config.metricsPort !== undefined
+
+  const handleCallback = createCallbackHandler({
+    policy: config,
+    bodyLimitBytes: config.bodyLimitBytes,
+    maxSeries: config.maxSeries,
+    metrics,
+    apiSeries,
+    groupQuotaSeries,
+    logger,
+    clock,
+    respond: deps.createResponder?.(metrics) ?? answerOk,
+  })
+  const handleMetrics = createMetricsHandler(registry, () => {
+    const nowMs = clock.now()
+    apiSeries.sweep(nowMs)
+    groupQuotaSeries.sweep(nowMs)
+  })
+
+  const buildApp = (routes: { callbacks: boolean; metrics: boolean }): Koa => {
+    const router = new Router()
+    router.get(
+      '/',
+      createLandingPage({
+        version: VERSION,
+        callbackPath: routes.callbacks ? config.callbackPath : undefined,
+        metricsPath: routes.metrics ? METRICS_PATH : undefined,
+      }),
+    )
+    addProbeRoutes(router, readiness)
+    if (routes.metrics) router.get(METRICS_PATH, handleMetrics)
+    if (routes.callbacks) router.post(config.callbackPath, handleCallback)
+    const app = new Koa({ proxy: false })
+    // Koa's own error logging would print stack traces for client errors; errorAnswers logs instead.
+    app.silent = true
+    app.use(requestDuration(metrics))
+    app.use(errorAnswers(logger))
+    app.use(router.routes())
+    app.use(router.allowedMethods())
+    return app
+  }
+
+  return {
+    app: buildApp({ callbacks: true, metrics: !separateMetrics }),
+    metricsApp: separateMetrics ? buildApp({ callbacks: false, metrics: true }) : undefined,
+    readiness,
+    metrics,
+  }
+}

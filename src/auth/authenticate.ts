@@ -1,0 +1,49 @@
+import type { CallbackQuery } from '../protocol/callback-query.js'
+import { quoteForMessage } from '../protocol/label-value.js'
+import { CallbackRejection } from '../protocol/rejection.js'
+import { signMatches } from './signature.js'
+
+export interface AuthPolicy {
+  /** SDKAppIDs to accept; `undefined` accepts any. */
+  sdkAppIds: ReadonlySet<string> | undefined
+  callbackToken: string | undefined
+  maxClockSkewSeconds: number
+}
+
+const UNIX_SECONDS = /^\d{1,12}$/
+
+/**
+ * Checks that a callback comes from Chat for one of our apps: the SDKAppID allow-list, then, when a
+ * token is configured, the freshness of RequestTime (both directions, against replays) and the Sign.
+ * Throws a CallbackRejection; never puts the token or the Sign into its message.
+ */
+export function authenticate(query: CallbackQuery, policy: AuthPolicy, nowMs: number): void {
+  if (policy.sdkAppIds !== undefined && !policy.sdkAppIds.has(query.sdkAppId)) {
+    throw new CallbackRejection('sdkappid_not_allowed', `SdkAppid ${query.sdkAppId} is not in SDKAPPIDS`)
+  }
+  const token = policy.callbackToken
+  if (token === undefined) return
+  if (query.sign === undefined || query.sign === '') {
+    throw new CallbackRejection('missing_signature', 'query parameter Sign is missing')
+  }
+  if (query.requestTime === undefined || query.requestTime === '') {
+    throw new CallbackRejection('missing_signature', 'query parameter RequestTime is missing')
+  }
+  if (!UNIX_SECONDS.test(query.requestTime)) {
+    throw new CallbackRejection(
+      'stale_request',
+      `RequestTime must be a Unix time in seconds, got ${quoteForMessage(query.requestTime, 20)}`,
+    )
+  }
+  const skewSeconds = Number(query.requestTime) - nowMs / 1000
+  if (Math.abs(skewSeconds) > policy.maxClockSkewSeconds) {
+    const direction = skewSeconds > 0 ? 'ahead of' : 'behind'
+    throw new CallbackRejection(
+      'stale_request',
+      `RequestTime is ${Math.round(Math.abs(skewSeconds))}s ${direction} the exporter's clock (limit ${policy.maxClockSkewSeconds}s)`,
+    )
+  }
+  if (!signMatches(token, query.requestTime, query.sign)) {
+    throw new CallbackRejection('bad_signature', 'Sign does not match the configured token and RequestTime')
+  }
+}

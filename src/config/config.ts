@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs'
+import { z } from 'zod'
+
+/** The exporter's validated configuration, read once at start-up from the environment (SPEC §4). */
+export interface Config {
+  port: number
+  host: string
+  /** When set, `/metrics` is served only on this second listener. */
+  metricsPort: number | undefined
+  callbackPath: string
+  /** SDKAppIDs to accept; `undefined` accepts any. */
+  sdkAppIds: ReadonlySet<string> | undefined
+  /** Callback authentication token; when set, `Sign` and `RequestTime` are required. */
+  callbackToken: string | undefined
+  maxClockSkewSeconds: number
+  alertTtlSeconds: number
+  maxSeries: number
+  bodyLimitBytes: number
+  logLevel: LogLevel
+  /** How long SIGTERM waits for requests in flight before forcing the exit. */
+  shutdownTimeoutSeconds: number
+  upstream: UpstreamConfig | undefined
+}
+
+/** Front-proxy mode: forward every accepted callback to the app backend. */
+export interface UpstreamConfig {
+  url: URL
+  timeoutMs: number
+  failurePolicy: 'allow' | 'reject'
+  /** Whether alarm callbacks (which the exporter answers itself) are forwarded too. */
+  forwardAlerts: boolean
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** A configuration error; its message names the variable and what is wrong with it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Env = Record<string, string | undefined>
+
+const RESERVED_PATHS = ['/', '/metrics', '/-/healthy', '/-/ready', '/healthz', '/readyz']
+
+// Environment variables are strings; an empty string means "unset", as in most exporters.
+const unsetIfEmpty = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value
+
+const integer = (min: number, max: number) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, { message: `must be a whole number from ${min} to ${max}` })
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .int()
+          .min(min, { message: `must be at least ${min}` })
+          .max(max, { message: `must be at most ${max}` }),
+      ),
+  )
+
+const withDefault = <T extends z.ZodType>(schema: T, fallback: string) =>
+  z.preprocess((value) => unsetIfEmpty(value) ?? fallback, schema)
+
+const portSchema = integer(0, 65535)
+
+const sdkAppIdsSchema = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .transform((value) => value.split(',').map((id) => id.trim()))
+    .pipe(
+      z
+        .array(
+          z.string().regex(/^\d{1,20}$/, {
+            message: 'must be a comma-separated list of numeric SDKAppIDs such as 1400000001',
+          }),
+        )
+        .min(1),
+    )
+    .transform((ids) => new Set(ids) as ReadonlySet<string>)
+    .optional(),
+)
+
+const callbackPathSchema = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, {
+    message: 'must be a URL path starting with "/" (for example /callback)',
+  })
+  .refine((path) => !RESERVED_PATHS.includes(path), {
+    message: `must not be one of the exporter's own paths (${RESERVED_PATHS.join(', ')})`,
+  })
+
+const envSchema = z
+  .object({
+    PORT: withDefault(portSchema, '10240'),
+    HOST: withDefault(z.string().trim().min(1), '0.0.0.0'),
+    METRICS_PORT: z.preprocess(unsetIfEmpty, portSchema.optional()),
+    CALLBACK_PATH: withDefault(callbackPathSchema, '/callback'),
+    SDKAPPIDS: sdkAppIdsSchema,
+    MAX_CLOCK_SKEW_SECONDS: withDefault(integer(1, 86_400), '60'),
+    ALERT_TTL_SECONDS: withDefault(integer(1, 604_800), '300'),
+    MAX_SERIES: withDefault(integer(1, 1_000_000), '2000'),
+    BODY_LIMIT_BYTES: withDefault(integer(1024, 64 * 1024 * 1024), '262144'),
+    LOG_LEVEL: withDefault(
+      z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }),
+      'info',
+    ),
+    SHUTDOWN_TIMEOUT_SECONDS: withDefault(integer(1, 600), '10'),
+    UPSTREAM_URL: z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .trim()
+        .transform((value, ctx) => {
+          try {
+            const url = new URL(value)
+            if (url.protocol === 'http:' || url.protocol === 'https:') return url
+          } catch {}
+          ctx.addIssue({ code: 'custom', message: 'must be an http:// or https:// URL' })
+          return z.NEVER
+        })
+        .optional(),
+    ),
+    UPSTREAM_TIMEOUT_MS: withDefault(integer(1, 60_000), '1800'),
+    UPSTREAM_FAILURE_POLICY: withDefault(
+      z.enum(['allow', 'reject'], { message: 'must be allow or reject' }),
+      'allow',
+    ),
+    UPSTREAM_FORWARD_ALERTS: withDefault(
+      z.enum(['true', 'false'], { message: 'must be true or false' }).transform((value) => value === 'true'),
+      'true',
+    ),
+  })
+  .superRefine((env, ctx) => {
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' })
+    }
+  })
+
+/** Reads the token from CALLBACK_TOKEN or CALLBACK_TOKEN_FILE; never puts the token in a message. */
+function readToken(env: Env): string | undefined {
+  const inline = unsetIfEmpty(env.CALLBACK_TOKEN) as string | undefined
+  const file = unsetIfEmpty(env.CALLBACK_TOKEN_FILE) as string | undefined
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError('CALLBACK_TOKEN and CALLBACK_TOKEN_FILE are both set: set only one of them')
+  }
+  if (inline !== undefined) return checkToken('CALLBACK_TOKEN', inline.trim())
+  if (file === undefined) return undefined
+  let content: string
+  try {
+    content = readFileSync(file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    throw new ConfigError(`CALLBACK_TOKEN_FILE: cannot read ${JSON.stringify(file)} (${code})`)
+  }
+  // Secrets mounted from Kubernetes or written with `echo` usually end with a newline.
+  return checkToken('CALLBACK_TOKEN_FILE', content.replace(/\r?\n$/, '').trim())
+}
+
+function checkToken(variable: string, token: string): string {
+  if (token.length === 0) throw new ConfigError(`${variable}: the token is empty`)
+  if (token.length > 128) throw new ConfigError(`${variable}: the token is longer than 128 characters`)
+  if (/[\s\p{Cc}]/u.test(token)) {
+    throw new ConfigError(`${variable}: the token contains white space or control characters`)
+  }
+  return token
+}
+
+function describeIssues(error: z.ZodError, env: Env): string {
+  return error.issues
+    .map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment')
+      const raw = env[variable]
+      const got =
+        raw === undefined ? '' : `, got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)}`
+      return `${variable}: ${issue.message}${got}`
+    })
+    .join('; ')
+}
+
+/** Validates the environment and returns the configuration, or throws a ConfigError naming each bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, env))
+  const values = parsed.data
+  const callbackToken = readToken(env)
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    metricsPort: values.METRICS_PORT,
+    callbackPath: values.CALLBACK_PATH,
+    sdkAppIds: values.SDKAPPIDS,
+    callbackToken,
+    maxClockSkewSeconds: values.MAX_CLOCK_SKEW_SECONDS,
+    alertTtlSeconds: values.ALERT_TTL_SECONDS,
+    maxSeries: values.MAX_SERIES,
+    bodyLimitBytes: values.BODY_LIMIT_BYTES,
+    logLevel: values.LOG_LEVEL,
+    shutdownTimeoutSeconds: values.SHUTDOWN_TIMEOUT_SECONDS,
+    upstream:
+      values.UPSTREAM_URL === undefined
+        ? undefined
+        : {
+            url: values.UPSTREAM_URL,
+            timeoutMs: values.UPSTREAM_TIMEOUT_MS,
+            failurePolicy: values.UPSTREAM_FAILURE_POLICY,
+            forwardAlerts: values.UPSTREAM_FORWARD_ALERTS,
+          },
+  }
+}
+
+/** The defaults, for tests and embedders that build a config by hand. */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), ...overrides }
+}

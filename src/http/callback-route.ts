@@ -1,0 +1,145 @@
+import type { Context } from 'koa'
+import { type AuthPolicy, authenticate } from '../auth/authenticate.js'
+import type { Clock } from '../clock.js'
+import { createLogThrottle } from '../logging/log-throttle.js'
+import type { Logger } from '../logging/logger.js'
+import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
+import { failAnswer, JSON_CONTENT_TYPE, OK_ANSWER } from '../protocol/answers.js'
+import { type CallbackQuery, parseCallbackQuery } from '../protocol/callback-query.js'
+import { type CallbackPayload, parsePayload } from '../protocol/payloads.js'
+import { CallbackRejection } from '../protocol/rejection.js'
+import type { ApiSeries } from '../series/api-series.js'
+import type { GroupQuotaSeries } from '../series/group-quota-series.js'
+import { ClientAbortedError, parseJsonBody, readBody } from './read-body.js'
+
+/** A callback that passed authentication and validation, with the request exactly as received. */
+export interface AcceptedCallback {
+  query: CallbackQuery
+  /** The query string byte for byte, without the leading `?`. */
+  rawQuery: string
+  body: Buffer
+  payload: CallbackPayload
+}
+
+/** Writes the answer to an accepted callback: OK by default, or the app's answer in front-proxy mode. */
+export type CallbackResponder = (ctx: Context, callback: AcceptedCallback) => Promise<void>
+
+export const answerOk: CallbackResponder = async (ctx) => {
+  ctx.status = 200
+  ctx.type = JSON_CONTENT_TYPE
+  ctx.body = OK_ANSWER
+}
+
+export interface CallbackRouteDeps {
+  policy: AuthPolicy
+  bodyLimitBytes: number
+  maxSeries: number
+  metrics: ExporterMetrics
+  apiSeries: ApiSeries
+  groupQuotaSeries: GroupQuotaSeries
+  logger: Logger
+  clock: Clock
+  respond: CallbackResponder
+}
+
+const MINUTE_MS = 60_000
+
+/** The handler of `POST CALLBACK_PATH`: authenticate, read, validate, record, answer. */
+export function createCallbackHandler(deps: CallbackRouteDeps) {
+  const { metrics, logger, clock } = deps
+  const rejectionLogs = createLogThrottle({ windowMs: MINUTE_MS, burst: 10 })
+  const dropLogs = createLogThrottle({ windowMs: MINUTE_MS, burst: 1 })
+  const countCallback = createCallbackCounter(metrics, deps.maxSeries)
+
+  function reject(ctx: Context, rejection: CallbackRejection, query: CallbackQuery | undefined): void {
+    metrics.rejectedCallbacks.inc({ reason: rejection.reason })
+    const { log, suppressed } = rejectionLogs.take(rejection.reason, clock.now())
+    if (log) {
+      logger.warn(
+        {
+          reason: rejection.reason,
+          status: rejection.status,
+          detail: rejection.detail,
+          sdkappid: query?.sdkAppId,
+          callback_command: query?.callbackCommand,
+          remote_address: ctx.request.ip,
+          ...(suppressed > 0 && { suppressed_since_last_window: suppressed }),
+        },
+        'callback rejected',
+      )
+    }
+    ctx.status = rejection.status
+    ctx.body = failAnswer(rejection.errorCode, rejection.message)
+    // The rest of an oversized body is not worth reading: close the connection after the answer.
+    if (rejection.reason === 'body_too_large') ctx.set('Connection', 'close')
+  }
+
+  function record(query: CallbackQuery, payload: CallbackPayload, nowMs: number): void {
+    const outcome =
+      payload.kind === 'request_over_limit'
+        ? deps.apiSeries.record(query.sdkAppId, payload.alert, nowMs)
+        : payload.kind === 'group_quota'
+          ? deps.groupQuotaSeries.record(query.sdkAppId, payload.alarm, nowMs)
+          : undefined
+    if (outcome !== 'dropped') return
+    // Chat must not see a failure for a valid alert: it is answered OK, counted and logged sparingly.
+    metrics.droppedAlerts.inc({ reason: 'series_limit' })
+    const { log, suppressed } = dropLogs.take('series_limit', nowMs)
+    if (log) {
+      logger.warn(
+        {
+          reason: 'series_limit',
+          max_series: deps.maxSeries,
+          sdkappid: query.sdkAppId,
+          callback_command: query.callbackCommand,
+          ...(suppressed > 0 && { dropped_since_last_log: suppressed }),
+        },
+        'alert dropped: MAX_SERIES series are tracked and all are within ALERT_TTL_SECONDS',
+      )
+    }
+  }
+
+  return async function handleCallback(ctx: Context): Promise<void> {
+    let query: CallbackQuery | undefined
+    try {
+      query = parseCallbackQuery(ctx.query)
+      authenticate(query, deps.policy, clock.now())
+      const body = await readBody(ctx.req, deps.bodyLimitBytes)
+      const payload = parsePayload(query.callbackCommand, parseJsonBody(body))
+      const nowMs = clock.now()
+      countCallback(query)
+      record(query, payload, nowMs)
+      logger.debug(
+        { sdkappid: query.sdkAppId, callback_command: query.callbackCommand, kind: payload.kind },
+        'callback accepted',
+      )
+      await deps.respond(ctx, { query, rawQuery: ctx.querystring, body, payload })
+    } catch (error) {
+      if (error instanceof CallbackRejection) return reject(ctx, error, query)
+      if (error instanceof ClientAbortedError) {
+        logger.debug({ remote_address: ctx.request.ip }, error.message)
+        ctx.status = 400
+        return
+      }
+      throw error
+    }
+  }
+}
+
+/**
+ * Counts accepted callbacks by app and command. Without SDKAPPIDS and a token anyone can invent label
+ * values, so at most `maxSeries` pairs get their own series; the rest are counted under `_other`.
+ */
+function createCallbackCounter(metrics: ExporterMetrics, maxSeries: number) {
+  const seen = new Set<string>()
+  const overflow = { sdkappid: '_other', callback_command: '_other' }
+  return (query: CallbackQuery): void => {
+    const key = `${query.sdkAppId} ${query.callbackCommand}`
+    if (!seen.has(key) && seen.size >= maxSeries) {
+      metrics.callbacks.inc(overflow)
+      return
+    }
+    seen.add(key)
+    metrics.callbacks.inc({ sdkappid: query.sdkAppId, callback_command: query.callbackCommand })
+  }
+}

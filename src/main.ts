@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import type { Server } from 'node:http'
+import { Registry } from 'prom-client'
+import { createExporter } from './app.js'
+import { systemClock } from './clock.js'
+import { type Config, ConfigError, loadConfig } from './config/config.js'
+import { createLogger, type Logger } from './logging/logger.js'
+import { closeGracefully, listen, portOf } from './server.js'
+import { VERSION } from './version.js'
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`tencent-chat-exporter: invalid configuration: ${error.message}\n`)
+    process.exit(1)
+  }
+}
+
+function warnAboutOpenDoors(config: Config, logger: Logger): void {
+  if (config.sdkAppIds === undefined) {
+    logger.warn('SDKAPPIDS is not set: callbacks for any SDKAppID are accepted; set it to your app IDs')
+  }
+  if (config.callbackToken === undefined) {
+    logger.warn(
+      'callback authentication is off (no CALLBACK_TOKEN or CALLBACK_TOKEN_FILE): anyone who can reach the callback URL can send alerts',
+    )
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig()
+  const logger = createLogger(config.logLevel)
+  const registry = new Registry()
+  const upstream = config.upstream
+  const exporter = createExporter({
+    config,
+    registry,
+    logger,
+    clock: systemClock,
+  })
+
+  const servers: Server[] = [await listen(exporter.app, config.port, config.host)]
+  if (exporter.metricsApp && config.metricsPort !== undefined) {
+    servers.push(await listen(exporter.metricsApp, config.metricsPort, config.host))
+  }
+  exporter.readiness.ready = true
+  logger.info(
+    {
+      version: VERSION,
+      host: config.host,
+      port: portOf(servers[0] as Server),
+      metrics_port: servers[1] ? portOf(servers[1]) : undefined,
+      callback_path: config.callbackPath,
+      sdkappids: config.sdkAppIds ? [...config.sdkAppIds] : 'any',
+      authentication: config.callbackToken ? 'sign' : 'off',
+      alert_ttl_seconds: config.alertTtlSeconds,
+      max_series: config.maxSeries,
+      upstream: upstream ? upstream.url.origin + upstream.url.pathname : undefined,
+    },
+    'tencent-chat-exporter listening',
+  )
+  warnAboutOpenDoors(config, logger)
+
+  let stopping = false
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    exporter.readiness.ready = false
+    logger.info(
+      { signal, grace_seconds: config.shutdownTimeoutSeconds },
+      'shutting down: finishing requests in flight',
+    )
+    const clean = await closeGracefully(servers, config.shutdownTimeoutSeconds * 1000)
+    if (clean) {
+      logger.info('stopped')
+      process.exit(0)
+    }
+    logger.error(
+      { grace_seconds: config.shutdownTimeoutSeconds },
+      'requests still in flight after the grace period: forced exit',
+    )
+    process.exit(1)
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`tencent-chat-exporter: failed to start: ${(error as Error).stack ?? String(error)}\n`)
+  process.exit(1)
+})

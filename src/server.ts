@@ -1,0 +1,55 @@
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type Koa from 'koa'
+
+/**
+ * Timeouts for the listeners. Chat keeps callback connections alive between callbacks, so idle
+ * keep-alive connections are held for longer than a typical client's idle timeout (a server that
+ * closes first races with the client's next request); slow or stalled clients are cut off early.
+ */
+export const SERVER_TIMEOUTS = {
+  keepAliveTimeoutMs: 65_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+} as const
+
+/** Starts an HTTP server for the app and resolves once it listens. */
+export async function listen(app: Koa, port: number, host: string): Promise<Server> {
+  const server = createServer(app.callback())
+  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs
+  server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs
+  server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs
+  server.listen(port, host)
+  await once(server, 'listening')
+  return server
+}
+
+export function portOf(server: Server): number {
+  return (server.address() as AddressInfo).port
+}
+
+/**
+ * Stops accepting connections, closes idle keep-alive connections, and waits for requests in flight
+ * to finish. Resolves `true` when all finished within `graceMs`, else cuts the rest and resolves `false`.
+ */
+export async function closeGracefully(servers: Server[], graceMs: number): Promise<boolean> {
+  const closed = Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeIdleConnections()
+        }),
+    ),
+  ).then(() => true)
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), graceMs)
+    timer.unref()
+  })
+  const finished = await Promise.race([closed, timedOut])
+  clearTimeout(timer)
+  if (!finished) for (const server of servers) server.closeAllConnections()
+  return finished
+}

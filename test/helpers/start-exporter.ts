@@ -1,0 +1,64 @@
+import type { Server } from 'node:http'
+import { Writable } from 'node:stream'
+import { Registry } from 'prom-client'
+import { createExporter, type Exporter, type ExporterDeps } from '../../src/app.js'
+import { type Clock, manualClock, systemClock } from '../../src/clock.js'
+import { type Config, defaultConfig } from '../../src/config/config.js'
+import { createLogger } from '../../src/logging/logger.js'
+import { closeGracefully, listen, portOf } from '../../src/server.js'
+
+export interface TestExporter {
+  /** Base URL of the callback listener, e.g. `http://127.0.0.1:41234`. */
+  url: string
+  /** Base URL serving `/metrics`: the metrics listener when METRICS_PORT is set, else `url`. */
+  metricsUrl: string
+  exporter: Exporter
+  registry: Registry
+  config: Config
+  /** Parsed JSON log lines written so far. */
+  logs: Array<Record<string, unknown>>
+  close(): Promise<void>
+}
+
+export interface StartOptions {
+  config?: Partial<Config>
+  clock?: Clock
+  createResponder?: ExporterDeps['createResponder']
+}
+
+/** Starts the real exporter on ephemeral loopback ports, with its own registry and captured logs. */
+export async function startExporter(options: StartOptions = {}): Promise<TestExporter> {
+  const config = defaultConfig({ host: '127.0.0.1', port: 0, logLevel: 'debug', ...options.config })
+  const logs: Array<Record<string, unknown>> = []
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line))
+      done()
+    },
+  })
+  const registry = new Registry()
+  const exporter = createExporter({
+    config,
+    registry,
+    logger: createLogger(config.logLevel, sink),
+    clock: options.clock ?? systemClock,
+    createResponder: options.createResponder,
+  })
+  const servers: Server[] = [await listen(exporter.app, 0, '127.0.0.1')]
+  if (exporter.metricsApp) servers.push(await listen(exporter.metricsApp, 0, '127.0.0.1'))
+  exporter.readiness.ready = true
+  const url = `http://127.0.0.1:${portOf(servers[0] as Server)}`
+  return {
+    url,
+    metricsUrl: servers[1] ? `http://127.0.0.1:${portOf(servers[1])}` : url,
+    exporter,
+    registry,
+    config,
+    logs,
+    close: async () => {
+      await closeGracefully(servers, 2000)
+    },
+  }
+}
+
+export { manualClock }
