@@ -28,15 +28,12 @@ export type CallbackPayload =
 
 // Chat documents these as integers; numeric strings are accepted too (SPEC §3), JSON's `1e999` is not.
 const DECIMAL = /^\d+(\.\d+)?([eE][+-]?\d+)?$/
+const notAQuantity = (issue: { input?: unknown }) =>
+  `must be a finite non-negative number, got ${quoteForMessage(issue.input)}`
 const quantity = z
-  .union([z.number(), z.string().trim().regex(DECIMAL).transform(Number)], {
-    error: (issue) => `must be a finite non-negative number, got ${quoteForMessage(issue.input)}`,
-  })
-  .pipe(
-    z.number().refine((n) => Number.isFinite(n) && n >= 0, {
-      error: (issue) => `must be a finite non-negative number, got ${issue.input}`,
-    }),
-  )
+  .union([z.number(), z.string().trim().regex(DECIMAL).transform(Number)], { error: notAQuantity })
+  // zod's number() refuses Infinity, which a numeric string such as "1e999" becomes.
+  .pipe(z.number({ error: notAQuantity }).nonnegative({ error: notAQuantity }))
 
 const labelValue = z
   .string({ error: (issue) => `must be a string, got ${quoteForMessage(issue.input)}` })

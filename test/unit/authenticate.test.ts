@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest'
+import { type AuthPolicy, authenticate } from '../../src/auth/authenticate.js'
+import { computeSign } from '../../src/auth/signature.js'
+import type { CallbackQuery } from '../../src/protocol/callback-query.js'
+import { CallbackRejection } from '../../src/protocol/rejection.js'
+
+const NOW_S = 1_700_000_000
+const policy: AuthPolicy = {
+  sdkAppIds: new Set(['1400000001']),
+  callbackToken: 'tok3n',
+  maxClockSkewSeconds: 60,
+}
+
+function query(overrides: Partial<CallbackQuery> = {}): CallbackQuery {
+  return {
+    sdkAppId: '1400000001',
+    callbackCommand: 'Alert.RequestOverLimit',
+    requestTime: String(NOW_S),
+    sign: computeSign('tok3n', NOW_S),
+    optPlatform: 'RESTAPI',
+    contentType: 'json',
+    clientIp: undefined,
+    ...overrides,
+  }
+}
+
+function rejectionOf(fn: () => void): CallbackRejection {
+  try {
+    fn()
+  } catch (error) {
+    if (error instanceof CallbackRejection) return error
+    throw error
+  }
+  throw new Error('expected a rejection')
+}
+
+describe('authenticate', () => {
+  it('accepts a signed request from an allowed app', () => {
+    expect(() => authenticate(query(), policy, NOW_S * 1000)).not.toThrow()
+  })
+
+  it('accepts any app and no signature when neither is configured', () => {
+    const open = { sdkAppIds: undefined, callbackToken: undefined, maxClockSkewSeconds: 60 }
+    expect(() =>
+      authenticate(query({ sdkAppId: '42', sign: undefined, requestTime: undefined }), open, 0),
+    ).not.toThrow()
+  })
+
+  it('rejects an app that is not in SDKAPPIDS before looking at the signature', () => {
+    const rejection = rejectionOf(() =>
+      authenticate(query({ sdkAppId: '1400000002', sign: 'x' }), policy, NOW_S * 1000),
+    )
+    expect(rejection.reason).toBe('sdkappid_not_allowed')
+    expect(rejection.status).toBe(403)
+  })
+
+  it.each([
+    ['Sign', { sign: undefined }],
+    ['RequestTime', { requestTime: undefined }],
+    ['Sign (empty)', { sign: '' }],
+  ])('rejects a request without %s as missing_signature', (_, overrides) => {
+    const rejection = rejectionOf(() => authenticate(query(overrides), policy, NOW_S * 1000))
+    expect(rejection.reason).toBe('missing_signature')
+    expect(rejection.status).toBe(401)
+  })
+
+  it('accepts a RequestTime exactly MAX_CLOCK_SKEW_SECONDS away, in both directions', () => {
+    for (const skew of [-60, 60]) {
+      const time = NOW_S + skew
+      expect(() =>
+        authenticate(
+          query({ requestTime: String(time), sign: computeSign('tok3n', time) }),
+          policy,
+          NOW_S * 1000,
+        ),
+      ).not.toThrow()
+    }
+  })
+
+  it.each([
+    ['in the past', -61],
+    ['in the future', 61],
+  ])('rejects a RequestTime more than the skew %s as stale_request', (_, skew) => {
+    const time = NOW_S + skew
+    const rejection = rejectionOf(() =>
+      authenticate(
+        query({ requestTime: String(time), sign: computeSign('tok3n', time) }),
+        policy,
+        NOW_S * 1000,
+      ),
+    )
+    expect(rejection.reason).toBe('stale_request')
+    expect(rejection.detail).toMatch(skew < 0 ? /behind/ : /ahead of/)
+  })
+
+  it('rejects a RequestTime that is not a number as stale_request', () => {
+    expect(
+      rejectionOf(() => authenticate(query({ requestTime: '12abc' }), policy, NOW_S * 1000)).reason,
+    ).toBe('stale_request')
+  })
+
+  it('rejects a wrong signature as bad_signature, without echoing the token or the Sign', () => {
+    const sign = computeSign('wrong', NOW_S)
+    const rejection = rejectionOf(() => authenticate(query({ sign }), policy, NOW_S * 1000))
+    expect(rejection.reason).toBe('bad_signature')
+    expect(rejection.message).not.toContain('tok3n')
+    expect(rejection.message).not.toContain(sign)
+  })
+
+  it('checks the signature against the RequestTime it was made for (no replay with a fresh time)', () => {
+    const rejection = rejectionOf(() =>
+      authenticate(
+        query({ requestTime: String(NOW_S + 1), sign: computeSign('tok3n', NOW_S) }),
+        policy,
+        NOW_S * 1000,
+      ),
+    )
+    expect(rejection.reason).toBe('bad_signature')
+  })
+})

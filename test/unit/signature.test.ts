@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest'
+import { computeSign, signMatches } from '../../src/auth/signature.js'
+
+// The worked example from Tencent Chat's "Webhook Overview" / "回调配置" pages.
+const TOKEN = 'xxxxyyyy'
+const REQUEST_TIME = '1669872112'
+const SIGN = '17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061'
+
+describe('computeSign', () => {
+  it("reproduces the docs' test vector: sha256(Token + RequestTime) in lower-case hex", () => {
+    expect(computeSign(TOKEN, REQUEST_TIME)).toBe(SIGN)
+    expect(computeSign(TOKEN, Number(REQUEST_TIME))).toBe(SIGN)
+  })
+
+  it('is a plain hash, not an HMAC keyed with the token', () => {
+    expect(computeSign('xxxyyy', REQUEST_TIME)).not.toBe(SIGN)
+    expect(computeSign(TOKEN, '1669872113')).not.toBe(SIGN)
+  })
+})
+
+describe('signMatches', () => {
+  it('accepts the right signature in either case', () => {
+    expect(signMatches(TOKEN, REQUEST_TIME, SIGN)).toBe(true)
+    expect(signMatches(TOKEN, REQUEST_TIME, SIGN.toUpperCase())).toBe(true)
+  })
+
+  it.each([
+    ['one digit changed', `${SIGN.slice(0, -1)}0`],
+    ['too short', SIGN.slice(0, 63)],
+    ['too long', `${SIGN}0`],
+    ['not hex', `${SIGN.slice(0, -1)}g`],
+    ['empty', ''],
+    ['another token', computeSign('other', REQUEST_TIME)],
+  ])('rejects a signature that is %s', (_, sign) => {
+    expect(signMatches(TOKEN, REQUEST_TIME, sign)).toBe(false)
+  })
+})
