@@ -23,8 +23,11 @@ export interface ExporterDeps {
   clock: Clock
   /** Whether to add prom-client's process and Node.js metrics (default true). */
   defaultMetrics?: boolean
-  /** How accepted callbacks are answered; front-proxy mode passes one that forwards to the app. */
-  createResponder?: (metrics: ExporterMetrics) => CallbackResponder
+  /**
+   * How accepted callbacks are answered; front-proxy mode passes one that forwards to the app. It gets
+   * the registry so that it can register metrics of its own beside the exporter's.
+   */
+  createResponder?: (metrics: ExporterMetrics, registry: Registry) => CallbackResponder
 }
 
 export interface Exporter {
@@ -61,7 +64,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
     groupQuotaSeries,
     logger,
     clock,
-    respond: deps.createResponder?.(metrics) ?? answerOk,
+    respond: deps.createResponder?.(metrics, registry) ?? answerOk,
   })
   const handleMetrics = createMetricsHandler(registry, () => {
     const nowMs = clock.now()

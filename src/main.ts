@@ -5,6 +5,7 @@ import { createExporter } from './app.js'
 import { systemClock } from './clock.js'
 import { type Config, ConfigError, loadConfig } from './config/config.js'
 import { createLogger, type Logger } from './logging/logger.js'
+import { createUpstreamResponder } from './proxy/upstream-responder.js'
 import { closeGracefully, listen, portOf } from './server.js'
 import { VERSION } from './version.js'
 
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
     registry,
     logger,
     clock: systemClock,
+    createResponder:
+      upstream &&
+      ((_metrics, registry) =>
+        createUpstreamResponder({ upstream, registry, logger, maxAnswerBytes: config.bodyLimitBytes })),
   })
 
   const servers: Server[] = [await listen(exporter.app, config.port, config.host)]

@@ -1,0 +1,68 @@
+import type { IncomingMessage } from 'node:http'
+
+/**
+ * The path (with query) to request on the upstream: UPSTREAM_URL's own path, then its own query if it
+ * has one, then Chat's query string byte for byte (joined with `&`), so that the app can still verify
+ * `Sign` and read `SdkAppid`, `CallbackCommand`, `OptPlatform` and `ClientIP` itself.
+ */
+export function upstreamPath(upstreamUrl: URL, rawQuery: string): string {
+  const ownQuery = upstreamUrl.search.slice(1)
+  const query = [ownQuery, rawQuery].filter((part) => part !== '').join('&')
+  return query === '' ? upstreamUrl.pathname : `${upstreamUrl.pathname}?${query}`
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) describe the connection to the exporter, not the callback.
+// Host and Content-Length are set anew for the upstream request; Expect is answered by the exporter;
+// Accept-Encoding is dropped so that the app answers uncompressed and its body can pass back unchanged.
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
+  'accept-encoding',
+  'x-forwarded-for',
+])
+
+/**
+ * The headers sent to the upstream, as a flat `[name, value, ...]` list: every end-to-end header of
+ * Chat's request with its original spelling and order (Content-Type, User-Agent, ...), then
+ * X-Forwarded-For with the caller's address appended, and X-Forwarded-Proto and X-Forwarded-Host
+ * unless a proxy in front of the exporter already set them.
+ */
+export function forwardedHeaders(req: IncomingMessage): string[] {
+  const raw = req.rawHeaders
+  const connectionTokens = new Set(
+    String(req.headers.connection ?? '')
+      .split(',')
+      .map((token) => token.trim().toLowerCase())
+      .filter((token) => token !== ''),
+  )
+  const headers: string[] = []
+  const forwardedFor: string[] = []
+  let hasProto = false
+  let hasHost = false
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string
+    const value = raw[i + 1] as string
+    const lower = name.toLowerCase()
+    if (lower === 'x-forwarded-for') forwardedFor.push(value)
+    if (NOT_FORWARDED.has(lower) || connectionTokens.has(lower)) continue
+    if (lower === 'x-forwarded-proto') hasProto = true
+    if (lower === 'x-forwarded-host') hasHost = true
+    headers.push(name, value)
+  }
+  const remoteAddress = req.socket.remoteAddress
+  if (remoteAddress !== undefined) forwardedFor.push(remoteAddress)
+  if (forwardedFor.length > 0) headers.push('x-forwarded-for', forwardedFor.join(', '))
+  if (!hasProto) headers.push('x-forwarded-proto', 'encrypted' in req.socket ? 'https' : 'http')
+  if (!hasHost && req.headers.host !== undefined) headers.push('x-forwarded-host', req.headers.host)
+  return headers
+}

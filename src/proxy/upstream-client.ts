@@ -1,0 +1,128 @@
+import { Pool } from 'undici'
+
+/** What the app answered, read in full. */
+export interface UpstreamAnswer {
+  kind: 'answer'
+  status: number
+  contentType: string | undefined
+  body: Buffer
+}
+
+/** Why no usable answer came back: the outcome label, and a detail for the log. */
+export interface UpstreamFailure {
+  kind: 'failure'
+  outcome: 'timeout' | 'connection_error' | 'http_error'
+  /** Set when the app answered, but with a body over the limit. */
+  status?: number
+  detail: string
+}
+
+export interface UpstreamRequest {
+  path: string
+  headers: string[]
+  body: Buffer
+}
+
+export interface UpstreamClientOptions {
+  /** Bounds the whole call: connecting, waiting in the pool, sending, and reading the answer. */
+  timeoutMs: number
+  /** The largest answer read; a bigger one is a failure rather than buffered without limit. */
+  maxAnswerBytes: number
+}
+
+class TimeoutReason extends Error {
+  override name = 'TimeoutReason'
+}
+
+// undici's own timeouts, should they fire before the deadline's timer (they share the same bound).
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+
+/**
+ * A keep-alive connection pool to the app's origin that sends one callback and reads its answer,
+ * never throwing: every way a call can fail becomes an `UpstreamFailure`. Requests are never retried:
+ * a before-callback may have side effects in the app, and Chat would have given up meanwhile.
+ */
+export function createUpstreamClient(origin: string, options: UpstreamClientOptions) {
+  const { timeoutMs, maxAnswerBytes } = options
+  const pool = new Pool(origin, {
+    // As many connections as callbacks in flight: the app sees the concurrency Chat creates.
+    connections: null,
+    pipelining: 1,
+    connectTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  })
+
+  async function readAnswer(
+    body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown },
+    declaredLength: string | undefined,
+  ): Promise<Buffer | undefined> {
+    if (declaredLength !== undefined && Number(declaredLength) > maxAnswerBytes) {
+      body.destroy()
+      return undefined
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of body) {
+      size += chunk.length
+      if (size > maxAnswerBytes) {
+        body.destroy()
+        return undefined
+      }
+      chunks.push(chunk)
+    }
+    return Buffer.concat(chunks, size)
+  }
+
+  async function send(request: UpstreamRequest): Promise<UpstreamAnswer | UpstreamFailure> {
+    const deadline = new AbortController()
+    const timer = setTimeout(() => deadline.abort(new TimeoutReason()), timeoutMs)
+    try {
+      const response = await pool.request({
+        method: 'POST',
+        path: request.path,
+        headers: request.headers,
+        body: request.body,
+        signal: deadline.signal,
+      })
+      const contentType = single(response.headers['content-type'])
+      const body = await readAnswer(response.body, single(response.headers['content-length']))
+      if (body === undefined) {
+        return {
+          kind: 'failure',
+          outcome: 'http_error',
+          status: response.statusCode,
+          detail: `the answer is larger than ${maxAnswerBytes} bytes (BODY_LIMIT_BYTES)`,
+        }
+      }
+      return { kind: 'answer', status: response.statusCode, contentType, body }
+    } catch (error) {
+      if (deadline.signal.aborted || TIMEOUT_CODES.has((error as { code?: string }).code ?? '')) {
+        return { kind: 'failure', outcome: 'timeout', detail: `no answer within ${timeoutMs} ms` }
+      }
+      return { kind: 'failure', outcome: 'connection_error', detail: describe(error) }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  return {
+    send,
+    /** Closes idle connections and waits for calls in flight. */
+    close: () => pool.close(),
+  }
+}
+
+export type UpstreamClient = ReturnType<typeof createUpstreamClient>
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** `ECONNREFUSED connect ECONNREFUSED 127.0.0.1:8080`, or the message alone. */
+function describe(error: unknown): string {
+  const { code, message, cause } = error as { code?: string; message?: string; cause?: unknown }
+  const text = message ?? String(error)
+  const causeText = cause instanceof Error ? `: ${cause.message}` : ''
+  return code !== undefined && !text.includes(code) ? `${code} ${text}${causeText}` : `${text}${causeText}`
+}

@@ -1,0 +1,103 @@
+import { Counter, Histogram, type Registry } from 'prom-client'
+
+/** How a forwarded callback ended: the `outcome` label of `tencent_chat_exporter_upstream_requests_total`. */
+export const UPSTREAM_OUTCOMES = ['ok', 'http_error', 'timeout', 'connection_error'] as const
+export type UpstreamOutcome = (typeof UPSTREAM_OUTCOMES)[number]
+
+/** The label value that stands for every value past a cardinality cap, as in `tencent_chat_exporter_callbacks_total`. */
+export const OVERFLOW_LABEL = '_other'
+
+/**
+ * At most this many distinct `callback_command` values get their own upstream series (Chat has about
+ * 60 commands); the rest share `_other`. Without SDKAPPIDS and a token anyone can invent commands.
+ */
+export const MAX_COMMAND_LABELS = 100
+
+/** At most this many `{sdkappid, callback_command, error_code}` sets get their own decision series. */
+export const MAX_DECISION_SERIES = 1000
+
+/**
+ * The metrics of front-proxy mode, registered on the exporter's registry. The names are a public
+ * interface: the dashboards and the TencentChatUpstreamFailing alert use them.
+ */
+export function createUpstreamMetrics(registry: Registry) {
+  const registers = [registry]
+  return {
+    requests: new Counter({
+      name: 'tencent_chat_exporter_upstream_requests_total',
+      help: 'Callbacks forwarded to the app (UPSTREAM_URL), by outcome: ok (HTTP 200), http_error (any other status, or an answer over BODY_LIMIT_BYTES), timeout (no complete answer within UPSTREAM_TIMEOUT_MS), connection_error (the app could not be reached or closed the connection).',
+      labelNames: ['callback_command', 'outcome'] as const,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'tencent_chat_exporter_upstream_request_duration_seconds',
+      help: 'Time from forwarding a callback to the app until its answer was read or the call failed; Chat waits 2 seconds in all.',
+      labelNames: ['callback_command'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2],
+      registers,
+    }),
+    decisions: new Counter({
+      name: 'tencent_chat_callback_decisions_total',
+      help: "The app's answers to before-callbacks (messages, group joins, friend requests), by ErrorCode: 0 allow, 1 forbid, 2 drop silently, 120001-130000 forbid with the app's own code, other for anything else.",
+      labelNames: ['sdkappid', 'callback_command', 'error_code'] as const,
+      registers,
+    }),
+  }
+}
+
+export type UpstreamMetrics = ReturnType<typeof createUpstreamMetrics>
+
+/**
+ * Admits label values until `max` distinct keys were seen; later new keys are refused (and counted
+ * under `_other` by the caller), so that untrusted input cannot grow the series without bound.
+ */
+export function createLabelCap(max: number) {
+  const seen = new Set<string>()
+  return {
+    /** `first` is true the first time a key is admitted, to pre-initialise its series. */
+    admit(key: string): { admitted: boolean; first: boolean } {
+      if (seen.has(key)) return { admitted: true, first: false }
+      if (seen.size >= max) return { admitted: false, first: false }
+      seen.add(key)
+      return { admitted: true, first: true }
+    },
+  }
+}
+
+/**
+ * Records forwarded callbacks. Each command's four outcomes start at 0 the first time the command is
+ * forwarded, so that `rate()` and the upstream alert see its first failure as an increase.
+ */
+export function createUpstreamRecorder(metrics: UpstreamMetrics) {
+  const commands = createLabelCap(MAX_COMMAND_LABELS)
+  const decisionSets = createLabelCap(MAX_DECISION_SERIES)
+  let overflowInitialised = false
+
+  function commandLabel(command: string): string {
+    const { admitted, first } = commands.admit(command)
+    const label = admitted ? command : OVERFLOW_LABEL
+    if (first || (!admitted && !overflowInitialised)) {
+      if (!admitted) overflowInitialised = true
+      for (const outcome of UPSTREAM_OUTCOMES) metrics.requests.inc({ callback_command: label, outcome }, 0)
+    }
+    return label
+  }
+
+  return {
+    request(command: string, outcome: UpstreamOutcome, seconds: number): void {
+      const label = commandLabel(command)
+      metrics.requests.inc({ callback_command: label, outcome })
+      metrics.duration.observe({ callback_command: label }, seconds)
+    },
+    decision(sdkAppId: string, command: string, errorCode: string): void {
+      const { admitted } = decisionSets.admit(`${sdkAppId} ${command} ${errorCode}`)
+      metrics.decisions.inc(
+        admitted
+          ? { sdkappid: sdkAppId, callback_command: command, error_code: errorCode }
+          : { sdkappid: OVERFLOW_LABEL, callback_command: OVERFLOW_LABEL, error_code: OVERFLOW_LABEL },
+      )
+    },
+  }
+}
+
+export type UpstreamRecorder = ReturnType<typeof createUpstreamRecorder>

@@ -1,0 +1,126 @@
+import { performance } from 'node:perf_hooks'
+import type { Context } from 'koa'
+import type { Registry } from 'prom-client'
+import type { UpstreamConfig } from '../config/config.js'
+import { type AcceptedCallback, answerOk, type CallbackResponder } from '../http/callback-route.js'
+import { createLogThrottle } from '../logging/log-throttle.js'
+import type { Logger } from '../logging/logger.js'
+import { JSON_CONTENT_TYPE } from '../protocol/answers.js'
+import { isBeforeCallback } from '../protocol/commands.js'
+import { decisionOf } from './decision.js'
+import { policyAnswer } from './failure-answer.js'
+import { forwardedHeaders, upstreamPath } from './forward-request.js'
+import { createUpstreamClient, type UpstreamAnswer, type UpstreamFailure } from './upstream-client.js'
+import { createUpstreamMetrics, createUpstreamRecorder } from './upstream-metrics.js'
+
+export interface UpstreamResponderOptions {
+  upstream: UpstreamConfig
+  /** The exporter's registry: the upstream metrics are exposed beside the exporter's own. */
+  registry: Registry
+  logger: Logger
+  /** BODY_LIMIT_BYTES: also the largest answer read back from the app. */
+  maxAnswerBytes: number
+}
+
+/** A responder that forwards to the app; `close` ends its keep-alive connections. */
+export type UpstreamResponder = CallbackResponder & { close(): Promise<void> }
+
+const MINUTE_MS = 60_000
+
+/**
+ * Front-proxy mode: forwards every accepted callback to UPSTREAM_URL (query string and body bytes
+ * unchanged) and writes the app's status, Content-Type and body back to Chat unchanged. When the app
+ * cannot be reached or is too slow, UPSTREAM_FAILURE_POLICY decides the answer.
+ *
+ *   createExporter({ ..., createResponder: (_metrics, registry) =>
+ *     createUpstreamResponder({ upstream, registry, logger, maxAnswerBytes }) })
+ */
+export function createUpstreamResponder(options: UpstreamResponderOptions): UpstreamResponder {
+  const { upstream, logger } = options
+  const client = createUpstreamClient(upstream.url.origin, {
+    timeoutMs: upstream.timeoutMs,
+    maxAnswerBytes: options.maxAnswerBytes,
+  })
+  const record = createUpstreamRecorder(createUpstreamMetrics(options.registry))
+  const failureLogs = createLogThrottle({ windowMs: MINUTE_MS, burst: 5 })
+  // The path alone: the query would carry Chat's Sign into the log.
+  const upstreamForLog = upstream.url.origin + upstream.url.pathname
+
+  function logFailure(callback: AcceptedCallback, failure: UpstreamFailure, seconds: number): void {
+    const { log, suppressed } = failureLogs.take(failure.outcome, Date.now())
+    if (!log) return
+    logger.warn(
+      {
+        outcome: failure.outcome,
+        detail: failure.detail,
+        status: failure.status,
+        upstream: upstreamForLog,
+        sdkappid: callback.query.sdkAppId,
+        callback_command: callback.query.callbackCommand,
+        duration_ms: Math.round(seconds * 1000),
+        failure_policy: upstream.failurePolicy,
+        ...(suppressed > 0 && { suppressed_since_last_window: suppressed }),
+      },
+      'upstream call failed: answered by UPSTREAM_FAILURE_POLICY',
+    )
+  }
+
+  function logHttpError(callback: AcceptedCallback, answer: UpstreamAnswer): void {
+    const { log, suppressed } = failureLogs.take('http_error', Date.now())
+    if (!log) return
+    logger.warn(
+      {
+        outcome: 'http_error',
+        status: answer.status,
+        upstream: upstreamForLog,
+        sdkappid: callback.query.sdkAppId,
+        callback_command: callback.query.callbackCommand,
+        ...(suppressed > 0 && { suppressed_since_last_window: suppressed }),
+      },
+      'upstream answered a status other than 200: passed back to Chat, which counts a failed callback',
+    )
+  }
+
+  const respond: CallbackResponder = async (ctx, callback) => {
+    if (!upstream.forwardAlerts && callback.payload.kind !== 'other') return answerOk(ctx, callback)
+    const command = callback.query.callbackCommand
+    const started = performance.now()
+    const result = await client.send({
+      path: upstreamPath(upstream.url, callback.rawQuery),
+      headers: forwardedHeaders(ctx.req),
+      body: callback.body,
+    })
+    const seconds = (performance.now() - started) / 1000
+
+    if (result.kind === 'failure') {
+      record.request(command, result.outcome, seconds)
+      logFailure(callback, result, seconds)
+      const answer = policyAnswer(upstream.failurePolicy, result)
+      ctx.status = answer.status
+      ctx.type = JSON_CONTENT_TYPE
+      ctx.body = answer.body
+      return
+    }
+
+    const ok = result.status === 200
+    record.request(command, ok ? 'ok' : 'http_error', seconds)
+    if (!ok) logHttpError(callback, result)
+    // Chat acts on the ErrorCode of a before-callback only when the answer is a 200.
+    if (ok && isBeforeCallback(command)) {
+      const errorCode = decisionOf(result.body)
+      if (errorCode !== undefined) record.decision(callback.query.sdkAppId, command, errorCode)
+    }
+    passBack(ctx, result)
+  }
+
+  return Object.assign(respond, { close: () => client.close() })
+}
+
+/** Writes the app's status, Content-Type and body, and nothing else of its answer. */
+function passBack(ctx: Context, answer: UpstreamAnswer): void {
+  ctx.status = answer.status
+  ctx.body = answer.body
+  // Koa labels a Buffer body application/octet-stream; the app's header, or its absence, wins.
+  if (answer.contentType === undefined) ctx.remove('Content-Type')
+  else ctx.set('Content-Type', answer.contentType)
+}
