@@ -2,6 +2,12 @@ import type { Context } from 'koa'
 import type { Registry } from 'prom-client'
 import { type ExpositionFormat, renderMetrics } from '../metrics/render-metrics.js'
 
+// The offers carry the versions we render: an Accept entry with a `version` parameter only matches an
+// offer with the same version (Prometheus asks for openmetrics-text;version=1.0.0 first). The text
+// format is offered first, so `*/*` and a missing Accept header get it.
+const TEXT_OFFER = 'text/plain; version=0.0.4'
+const OPENMETRICS_OFFER = 'application/openmetrics-text; version=1.0.0'
+
 /**
  * `GET /metrics`: the Prometheus text format (exactly `text/plain; version=0.0.4; charset=utf-8`), or
  * OpenMetrics when the scraper's Accept header prefers it, gzip-compressed when Accept-Encoding allows.
@@ -10,11 +16,8 @@ import { type ExpositionFormat, renderMetrics } from '../metrics/render-metrics.
 export function createMetricsHandler(registry: Registry, beforeScrape: () => void) {
   return async function handleMetrics(ctx: Context): Promise<void> {
     beforeScrape()
-    // The text format is listed first, so `*/*` and a missing Accept header get it.
     const format: ExpositionFormat =
-      ctx.accepts('text/plain', 'application/openmetrics-text') === 'application/openmetrics-text'
-        ? 'openmetrics'
-        : 'text'
+      ctx.accepts(TEXT_OFFER, OPENMETRICS_OFFER) === OPENMETRICS_OFFER ? 'openmetrics' : 'text'
     const compress = ctx.acceptsEncodings('gzip', 'identity') === 'gzip'
     const rendered = await renderMetrics(registry, format, compress)
     ctx.vary('Accept')
