@@ -1,11 +1,7 @@
 import type { ApiLabels, ExporterMetrics } from '../metrics/exporter-metrics.js'
 import type { RequestOverLimitAlert } from '../protocol/payloads.js'
-import { type RecordOutcome, SeriesTable } from './series-table.js'
-
-export interface SeriesLimits {
-  alertTtlSeconds: number
-  maxSeries: number
-}
+import type { RecordOutcome } from './series-table.js'
+import { createTrackedSeries, type SeriesLimits } from './tracked-series.js'
 
 // Label values never contain a space (SPEC §3), so a space-joined key splits back unambiguously.
 const apiKey = (labels: ApiLabels) => `${labels.sdkappid} ${labels.service_name} ${labels.command}`
@@ -16,28 +12,14 @@ function apiLabels(key: string): ApiLabels {
 
 /** Turns Alert.RequestOverLimit callbacks into the `tencent_chat_api_*` series and expires them. */
 export function createApiSeries(metrics: ExporterMetrics, limits: SeriesLimits) {
-  const current = [metrics.apiRequestsPerSecond, metrics.apiUtilizationRatio]
-  const all = [
-    ...current,
-    metrics.apiRequestLimitPerSecond,
-    metrics.apiOverlimitAlerts,
-    metrics.apiLastAlertTimestamp,
-  ]
-  const table = new SeriesTable<string>({
-    ttlMs: limits.alertTtlSeconds * 1000,
-    maxEntries: limits.maxSeries,
-    onExpire: (key) => {
-      const labels = apiLabels(key)
-      for (const metric of current) metric.remove(labels)
-    },
-    onForget: (key) => {
-      const labels = apiLabels(key)
-      for (const metric of all) metric.remove(labels)
-    },
+  const tracked = createTrackedSeries<ApiLabels>({
+    limits,
+    keyOf: apiKey,
+    labelsOf: apiLabels,
+    current: [metrics.apiRequestsPerSecond, metrics.apiUtilizationRatio],
+    kept: [metrics.apiRequestLimitPerSecond, metrics.apiOverlimitAlerts, metrics.apiLastAlertTimestamp],
+    tracked: metrics.trackedApis,
   })
-  const updateTracked = () => metrics.trackedApis.set(table.size)
-  updateTracked()
-
   return {
     record(sdkAppId: string, alert: RequestOverLimitAlert, nowMs: number): RecordOutcome {
       const labels: ApiLabels = {
@@ -45,24 +27,16 @@ export function createApiSeries(metrics: ExporterMetrics, limits: SeriesLimits) 
         service_name: alert.serviceName,
         command: alert.command,
       }
-      const outcome = table.record(apiKey(labels), nowMs)
-      if (outcome === 'dropped') return outcome
-      metrics.apiRequestsPerSecond.set(labels, alert.request)
-      metrics.apiRequestLimitPerSecond.set(labels, alert.limit)
-      if (alert.limit > 0) metrics.apiUtilizationRatio.set(labels, alert.request / alert.limit)
-      else metrics.apiUtilizationRatio.remove(labels)
-      metrics.apiOverlimitAlerts.inc(labels)
-      metrics.apiLastAlertTimestamp.set(labels, nowMs / 1000)
-      updateTracked()
-      return outcome
+      return tracked.record(labels, nowMs, () => {
+        metrics.apiRequestsPerSecond.set(labels, alert.request)
+        metrics.apiRequestLimitPerSecond.set(labels, alert.limit)
+        if (alert.limit > 0) metrics.apiUtilizationRatio.set(labels, alert.request / alert.limit)
+        else metrics.apiUtilizationRatio.remove(labels)
+        metrics.apiOverlimitAlerts.inc(labels)
+        metrics.apiLastAlertTimestamp.set(labels, nowMs / 1000)
+      })
     },
-    sweep(nowMs: number): void {
-      table.sweep(nowMs)
-      updateTracked()
-    },
-    get size(): number {
-      return table.size
-    },
+    sweep: tracked.sweep,
   }
 }
 

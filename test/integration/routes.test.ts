@@ -69,7 +69,7 @@ describe('operations routes', () => {
     const answer = await fetch(`${exporter.url}${path}`, { method })
     expect(answer.status).toBe(405)
     expect(answer.headers.get('allow')).toBe(allow)
-    const body = await answer.json()
+    const body = (await answer.json()) as { ErrorInfo: string }
     expect(body).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 405 })
     expect(body.ErrorInfo).toMatch(new RegExp(`^method_not_allowed: ${method} is not allowed on ${path}`))
   })
