@@ -288,6 +288,31 @@ describe('front-proxy forwarding', () => {
     expect(upstream.received.length).toBe(before)
   })
 
+  it('forwards a body of exactly BODY_LIMIT_BYTES unchanged, and never one a byte larger', async () => {
+    const limit = proxy.config.bodyLimitBytes
+    const sized = (bytes: number) => {
+      const head = Buffer.from('{"CallbackCommand":"C2C.CallbackBeforeSendMsg","MsgBody":"', 'utf8')
+      const tail = Buffer.from('"}', 'utf8')
+      // Three-byte characters, and ASCII to fill up to the exact size.
+      const fill = '消'.repeat(Math.floor((bytes - head.length - tail.length) / 3))
+      const middle = Buffer.from(fill, 'utf8')
+      const pad = Buffer.from('x'.repeat(bytes - head.length - tail.length - middle.length))
+      return Buffer.concat([head, middle, pad, tail])
+    }
+    const query = signedQuery('C2C.CallbackBeforeSendMsg')
+    const before = upstream.received.length
+
+    const fits = await proxy.post(`/callback?${query}`, sized(limit))
+    const tooLarge = await proxy.post(`/callback?${query}`, sized(limit + 1))
+
+    expect(fits.status).toBe(200)
+    expect(upstream.received.length).toBe(before + 1)
+    expect(upstream.received.at(-1)?.body.length).toBe(limit)
+    expect(upstream.received.at(-1)?.body.equals(sized(limit))).toBe(true)
+    expect(tooLarge.status).toBe(413)
+    expect(upstream.received.length).toBe(before + 1)
+  })
+
   it('never forwards a malformed body', async () => {
     const before = upstream.received.length
     const answer = await proxy.post(`/callback?${signedQuery('State.StateChange')}`, '{"CallbackCommand":')
