@@ -1,0 +1,125 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { findObject, type KubeObject } from './kustomize.js'
+
+export const EXPORTER_CONTAINER = 'tencent-chat-exporter'
+
+// biome-ignore lint/suspicious/noExplicitAny: rendered YAML, checked field by field by the tests
+export type Container = Record<string, any>
+
+/** The Deployment that carries the exporter sidecar, with its Pod spec and the exporter container. */
+export interface SidecarPod {
+  deployment: KubeObject
+  labels: Record<string, string>
+  // biome-ignore lint/suspicious/noExplicitAny: rendered YAML
+  podSpec: Record<string, any>
+  exporter: Container
+  /** Whether the exporter is a native sidecar (an init container with restartPolicy: Always). */
+  native: boolean
+  /** The Pod's other containers: the app. */
+  appContainers: Container[]
+}
+
+export function findSidecarPod(objects: KubeObject[]): SidecarPod {
+  for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+    const podSpec = deployment.spec.template.spec
+    const containers: Container[] = podSpec.containers ?? []
+    const initContainers: Container[] = podSpec.initContainers ?? []
+    const inMain = containers.find((c) => c.name === EXPORTER_CONTAINER)
+    const inInit = initContainers.find((c) => c.name === EXPORTER_CONTAINER)
+    const exporter = inMain ?? inInit
+    if (!exporter) continue
+    return {
+      deployment,
+      labels: deployment.spec.template.metadata?.labels ?? {},
+      podSpec,
+      exporter,
+      native: inInit !== undefined,
+      appContainers: containers.filter((c) => c !== exporter),
+    }
+  }
+  throw new Error(`no Deployment with a ${EXPORTER_CONTAINER} container among the rendered objects`)
+}
+
+/** The container port that a probe, Service or monitor names (by port name or number). */
+export function containerPort(container: Container, port: string | number): number {
+  if (typeof port === 'number') return port
+  const named = (container.ports ?? []).find((p: { name?: string }) => p.name === port)
+  if (!named) throw new Error(`container ${container.name} has no port named ${port}`)
+  return named.containerPort
+}
+
+export function matchesSelector(
+  matchLabels: Record<string, string>,
+  labels: Record<string, string>,
+): boolean {
+  return Object.entries(matchLabels).every(([key, value]) => labels[key] === value)
+}
+
+function decodeSecret(secret: KubeObject, key: string): string {
+  const data = (secret as { data?: Record<string, string> }).data?.[key]
+  if (data === undefined) throw new Error(`Secret ${secret.metadata.name} has no key ${key}`)
+  return Buffer.from(data, 'base64').toString('utf8')
+}
+
+/**
+ * The environment the kubelet would give the exporter container: `env` values, `valueFrom` and
+ * `envFrom` resolved against the rendered ConfigMaps and Secrets, and every Secret or ConfigMap
+ * volume it mounts written under `root`, with env values that point into a mount rewritten to match.
+ */
+export function containerEnvironment(
+  objects: KubeObject[],
+  pod: SidecarPod,
+  container: Container,
+  root: string,
+): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const source of container.envFrom ?? []) {
+    if (source.configMapRef)
+      Object.assign(env, findObject(objects, 'ConfigMap', source.configMapRef.name).data)
+    if (source.secretRef) {
+      const secret = findObject(objects, 'Secret', source.secretRef.name)
+      for (const key of Object.keys(secret.data ?? {})) env[key] = decodeSecret(secret, key)
+    }
+  }
+  for (const variable of container.env ?? []) {
+    if (variable.value !== undefined) env[variable.name] = String(variable.value)
+    else if (variable.valueFrom?.configMapKeyRef) {
+      const ref = variable.valueFrom.configMapKeyRef
+      env[variable.name] = String(findObject(objects, 'ConfigMap', ref.name).data?.[ref.key])
+    } else if (variable.valueFrom?.secretKeyRef) {
+      const ref = variable.valueFrom.secretKeyRef
+      env[variable.name] = decodeSecret(findObject(objects, 'Secret', ref.name), ref.key)
+    } else throw new Error(`env ${variable.name}: unsupported source`)
+  }
+
+  for (const mount of container.volumeMounts ?? []) {
+    const volume = (pod.podSpec.volumes ?? []).find((v: { name: string }) => v.name === mount.name)
+    if (!volume) throw new Error(`volumeMount ${mount.name} has no volume`)
+    const local = join(root, mount.mountPath)
+    mkdirSync(local, { recursive: true })
+    if (volume.secret) {
+      const secret = findObject(objects, 'Secret', volume.secret.secretName)
+      for (const key of Object.keys(secret.data ?? {}))
+        writeFileSync(join(local, key), decodeSecret(secret, key))
+    } else if (volume.configMap) {
+      const configMap = findObject(objects, 'ConfigMap', volume.configMap.name)
+      for (const [key, value] of Object.entries(configMap.data ?? {})) writeFileSync(join(local, key), value)
+    }
+    for (const [name, value] of Object.entries(env)) {
+      if (value.startsWith(`${mount.mountPath}/`))
+        env[name] = join(local, value.slice(mount.mountPath.length))
+    }
+  }
+  return env
+}
+
+/** A NetworkPolicy's named port may be any container's port in the Pod; `undefined` when none has it. */
+export function podPort(pod: SidecarPod, port: string | number): number | undefined {
+  if (typeof port === 'number') return port
+  for (const container of [pod.exporter, ...pod.appContainers]) {
+    const named = (container.ports ?? []).find((p: { name?: string }) => p.name === port)
+    if (named) return named.containerPort
+  }
+  return undefined
+}
