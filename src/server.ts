@@ -20,9 +20,23 @@ export async function listen(app: Koa, port: number, host: string): Promise<Serv
   server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs
   server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs
   server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs
+  closeConnectionsOnceStopped(server)
   server.listen(port, host)
   await once(server, 'listening')
   return server
+}
+
+/**
+ * `server.close()` closes only the keep-alive connections idle at that moment: a connection whose
+ * request is in flight stays open after its answer (until keepAliveTimeout), so `close()` never
+ * completes and shutdown ends in the forced exit. Once the server stops listening, close each
+ * connection as soon as its answer is sent.
+ */
+function closeConnectionsOnceStopped(server: Server): void {
+  const onFinish = () => {
+    if (!server.listening) server.closeIdleConnections()
+  }
+  server.on('request', (_request, response) => response.on('finish', onFinish))
 }
 
 export function portOf(server: Server): number {
