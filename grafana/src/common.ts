@@ -1,0 +1,114 @@
+import * as common from '@grafana/grafana-foundation-sdk/common'
+import {
+  type Dashboard,
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  DatasourceVariableBuilder,
+  QueryVariableBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  VariableRefresh,
+  VariableSort,
+} from '@grafana/grafana-foundation-sdk/dashboard'
+import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus'
+import type { MonitoringConfig } from '../../prometheus/config.js'
+
+/** Every panel and variable queries through the `datasource` variable, so one dashboard serves any Prometheus. */
+export const datasource = { type: 'prometheus', uid: '${datasource}' }
+
+/** Counters are summed and gauges maxed without these, so that several replicas read as one exporter. */
+export const WITHOUT_REPLICA = 'without (instance, pod)'
+
+/** A drop-down of every dashboard tagged tencent-chat, keeping the time range and variables. */
+export function dashboardsLink() {
+  return new DashboardLinkBuilder('Tencent Chat dashboards')
+    .type(DashboardLinkType.Dashboards)
+    .tags(['tencent-chat'])
+    .asDropdown(true)
+    .includeVars(true)
+    .keepTime(true)
+}
+
+export function datasourceVariable() {
+  return new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus')
+}
+
+/**
+ * A multi-value query variable with "All". All is `.*` rather than the list of values, so series that
+ * appeared after the dashboard loaded are not left out.
+ */
+export function labelVariable(name: string, label: string, selector: string, current?: string) {
+  const variable = new QueryVariableBuilder(name)
+    .label(label)
+    .datasource(datasource)
+    .query(`label_values(${selector}, ${name})`)
+    .definition(`label_values(${selector}, ${name})`)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    .allValue('.*')
+  return variable.current(
+    current === undefined
+      ? { text: 'All', value: '$__all', selected: true }
+      : { text: current, value: current, selected: true },
+  )
+}
+
+export function jobVariable(config: MonitoringConfig) {
+  return labelVariable('job', 'Job', 'tencent_chat_exporter_build_info', config.jobName)
+}
+
+/** A range query (time series panels). */
+export function query(expr: string, legendFormat = '__auto') {
+  return new DataqueryBuilder().datasource(datasource).expr(expr).legendFormat(legendFormat).range()
+}
+
+/** An instant query, for stats and tables. */
+export function instant(expr: string, legendFormat = '__auto') {
+  return new DataqueryBuilder().datasource(datasource).expr(expr).legendFormat(legendFormat).instant()
+}
+
+export function tableQuery(expr: string) {
+  return instant(expr).format(PromQueryFormat.Table)
+}
+
+/** Green below the first step, then each step's colour from its value up. */
+export function thresholds(steps: Array<[number, string]>) {
+  return new ThresholdsConfigBuilder()
+    .mode(ThresholdsMode.Absolute)
+    .steps([{ value: null, color: 'green' }, ...steps.map(([value, color]) => ({ value, color }))])
+}
+
+export function legendTable() {
+  return new common.VizLegendOptionsBuilder()
+    .displayMode(common.LegendDisplayMode.Table)
+    .placement(common.LegendPlacement.Right)
+    .showLegend(true)
+    .calcs(['lastNotNull', 'max'])
+}
+
+export function thresholdLines() {
+  return new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed)
+}
+
+export const GAPS_MEAN_BELOW_80 =
+  "Chat only reports an API while it runs above 80% of its limit, and the exporter drops the value ALERT_TTL_SECONDS after Chat's latest alarm: a gap means below 80%, not missing data."
+
+/**
+ * Gives panels stable ids (their order in the dashboard) and targets stable refIds (A, B, ...), which
+ * the SDK leaves unset; Grafana would otherwise assign them on load and every save would differ.
+ */
+export function withStableIds(dashboard: Dashboard): Dashboard {
+  let id = 1
+  for (const panel of dashboard.panels ?? []) {
+    panel.id = id++
+    if ('targets' in panel && Array.isArray(panel.targets)) {
+      panel.targets.forEach((target, index) => {
+        // Dataquery is an opaque variant type in the SDK; every Prometheus query has a refId.
+        ;(target as { refId?: string }).refId = String.fromCharCode(65 + index)
+      })
+    }
+  }
+  return dashboard
+}
