@@ -48,6 +48,9 @@ export function createUpstreamClient(origin: string, options: UpstreamClientOpti
     // As many connections as callbacks in flight: the app sees the concurrency Chat creates.
     connections: null,
     pipelining: 1,
+    // An app that announces no keep-alive timeout may close an idle connection early (gunicorn: 2 s);
+    // reusing one it is closing fails the callback, while a new connection on localhost costs ~0.1 ms.
+    keepAliveTimeout: 1000,
     connectTimeout: timeoutMs,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,

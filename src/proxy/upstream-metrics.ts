@@ -53,14 +53,11 @@ export type UpstreamMetrics = ReturnType<typeof createUpstreamMetrics>
  */
 export function createLabelCap(max: number) {
   const seen = new Set<string>()
-  return {
-    /** `first` is true the first time a key is admitted, to pre-initialise its series. */
-    admit(key: string): { admitted: boolean; first: boolean } {
-      if (seen.has(key)) return { admitted: true, first: false }
-      if (seen.size >= max) return { admitted: false, first: false }
-      seen.add(key)
-      return { admitted: true, first: true }
-    },
+  return (key: string): boolean => {
+    if (seen.has(key)) return true
+    if (seen.size >= max) return false
+    seen.add(key)
+    return true
   }
 }
 
@@ -69,15 +66,14 @@ export function createLabelCap(max: number) {
  * forwarded, so that `rate()` and the upstream alert see its first failure as an increase.
  */
 export function createUpstreamRecorder(metrics: UpstreamMetrics) {
-  const commands = createLabelCap(MAX_COMMAND_LABELS)
-  const decisionSets = createLabelCap(MAX_DECISION_SERIES)
-  let overflowInitialised = false
+  const admitCommand = createLabelCap(MAX_COMMAND_LABELS)
+  const admitDecision = createLabelCap(MAX_DECISION_SERIES)
+  const initialised = new Set<string>()
 
   function commandLabel(command: string): string {
-    const { admitted, first } = commands.admit(command)
-    const label = admitted ? command : OVERFLOW_LABEL
-    if (first || (!admitted && !overflowInitialised)) {
-      if (!admitted) overflowInitialised = true
+    const label = admitCommand(command) ? command : OVERFLOW_LABEL
+    if (!initialised.has(label)) {
+      initialised.add(label)
       for (const outcome of UPSTREAM_OUTCOMES) metrics.requests.inc({ callback_command: label, outcome }, 0)
     }
     return label
@@ -90,9 +86,8 @@ export function createUpstreamRecorder(metrics: UpstreamMetrics) {
       metrics.duration.observe({ callback_command: label }, seconds)
     },
     decision(sdkAppId: string, command: string, errorCode: string): void {
-      const { admitted } = decisionSets.admit(`${sdkAppId} ${command} ${errorCode}`)
       metrics.decisions.inc(
-        admitted
+        admitDecision(`${sdkAppId} ${command} ${errorCode}`)
           ? { sdkappid: sdkAppId, callback_command: command, error_code: errorCode }
           : { sdkappid: OVERFLOW_LABEL, callback_command: OVERFLOW_LABEL, error_code: OVERFLOW_LABEL },
       )
