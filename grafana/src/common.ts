@@ -14,6 +14,7 @@ import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-s
 import type { MonitoringConfig } from '../../prometheus/config.js'
 
 /** Every panel and variable queries through the `datasource` variable, so one dashboard serves any Prometheus. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JavaScript template
 export const datasource = { type: 'prometheus', uid: '${datasource}' }
 
 /** Counters are summed and gauges maxed without these, so that several replicas read as one exporter. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { datasource } from '../../grafana/src/common.js'
 import { dashboards } from '../../grafana/src/index.js'
 import { monitoringConfig } from '../../prometheus/config.js'
 import { panelQueries, variableQueries } from './dashboard-queries.js'
@@ -27,7 +28,7 @@ describe('Grafana dashboards', () => {
     for (const dashboard of Object.values(all)) {
       expect(dashboard.templating?.list?.[0]).toMatchObject({ type: 'datasource', name: 'datasource' })
       for (const query of [...panelQueries(dashboard), ...variableQueries(dashboard)]) {
-        expect(query.datasourceUid, JSON.stringify(query)).toBe('${datasource}')
+        expect(query.datasourceUid, JSON.stringify(query)).toBe(datasource.uid)
       }
     }
   })
