@@ -18,7 +18,8 @@ export interface PolicyAnswer {
 export function policyAnswer(policy: FailurePolicy, failure: UpstreamFailure): PolicyAnswer {
   if (policy === 'allow') return { status: 200, body: OK_ANSWER }
   if (failure.outcome === 'timeout') {
-    return { status: 504, body: failAnswer(50401, `upstream_timeout: the app did not answer in time`) }
+    // The detail of a timeout names only the bound; other details may name internal addresses.
+    return { status: 504, body: failAnswer(50401, `upstream_timeout: ${failure.detail}`) }
   }
   if (failure.outcome === 'http_error') {
     return { status: 502, body: failAnswer(50202, 'upstream_answer_too_large: the app answered too much') }

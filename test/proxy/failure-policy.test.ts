@@ -58,7 +58,11 @@ describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (polic
       expect([result.status, result.text]).toEqual([200, OK])
     } else {
       expect(result.status).toBe(504)
-      expect(JSON.parse(result.text)).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 50401 })
+      expect(JSON.parse(result.text)).toEqual({
+        ActionStatus: 'FAIL',
+        ErrorCode: 50401,
+        ErrorInfo: `upstream_timeout: no answer within ${TIMEOUT_MS} ms`,
+      })
     }
     expect(result.contentType).toBe('application/json; charset=utf-8')
     const metrics = await proxy.scrape()
@@ -141,7 +145,13 @@ describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (polic
       expect(ms).toBeLessThan(1000)
       expect(result.status).toBe(policy === 'allow' ? 200 : 502)
       if (policy === 'allow') expect(result.text).toBe(OK)
-      else expect(JSON.parse(result.text)).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 50201 })
+      else {
+        expect(JSON.parse(result.text)).toEqual({
+          ActionStatus: 'FAIL',
+          ErrorCode: 50201,
+          ErrorInfo: 'upstream_unavailable: the app could not be reached',
+        })
+      }
       const metrics = await patient.scrape()
       expect(outcomeCount(metrics, 'connection_error')).toBe(1)
       expect(outcomeCount(metrics, 'timeout')).toBe(0)
