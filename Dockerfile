@@ -19,7 +19,7 @@ RUN npm run build
 FROM node:24-slim
 LABEL org.opencontainers.image.title="tencent-chat-exporter" \
       org.opencontainers.image.description="Prometheus exporter for Tencent Cloud Chat (Tencent IM) webhook alarms: API rate-limit and group-quota callbacks as metrics" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.licenses="MIT"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
