@@ -14,6 +14,7 @@ import {
   podPort,
 } from './pod.js'
 import { validateObject } from './schemas.js'
+import { unknownFields } from './strict-fields.js'
 
 const IMAGE = 'ghcr.io/tencent-chat-exporter/tencent-chat-exporter'
 const MONITORING_NAMESPACE = { 'kubernetes.io/metadata.name': 'monitoring' }
@@ -63,6 +64,22 @@ describe.each(findKustomizations())('kustomization %s', (dir) => {
     for (const object of objects) validateObject(object)
   })
 })
+
+test('no rendered object has a field that its kind does not define (a misspelt field is ignored by the schemas)', () => {
+  const all = [...rendered.values()].flat()
+  const distinct = [...new Map(all.map((object) => [JSON.stringify(object), object])).values()]
+  expect(unknownFields(distinct)).toEqual([])
+}, 60_000)
+
+test('the field check finds a misspelt field', () => {
+  const deployment = structuredClone(findObject(objectsOf('examples/sidecar'), 'Deployment'))
+  deployment.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true
+  expect(unknownFields([deployment])).toEqual([
+    expect.stringMatching(
+      /^Deployment chat-backend: .*'"readOnlyRootFileSystem"' does not exist in type 'ISecurityContext'/,
+    ),
+  ])
+}, 60_000)
 
 test('schema validation catches a wrong field type', () => {
   const broken = structuredClone(findObject(objectsOf('examples/sidecar'), 'Deployment'))
