@@ -55,6 +55,9 @@ export async function startUpstream(handler: AppHandler = allowAll) {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
+  // Like an app tuned to sit behind a proxy: it announces a long keep-alive timeout, which the
+  // exporter's pool honours, so that connection reuse does not depend on how fast a test runs.
+  server.keepAliveTimeout = 60_000
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const port = (server.address() as AddressInfo).port
