@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type Config, loadConfig } from '../../src/config/config.js'
 import { alertBody, callbackUrl, postCallback, sampleValue } from '../helpers/callbacks.js'
 import { findObject, type KubeObject, kustomize } from './kustomize.js'
-import { containerEnvironment, containerPort, findSidecarPod, type SidecarPod } from './pod.js'
+import {
+  containerEnvironment,
+  containerPort,
+  findSidecarPod,
+  matchesSelector,
+  type SidecarPod,
+} from './pod.js'
 import { type RunningExporter, runExporter } from './run-exporter.js'
 
 // The exporter started from each example's rendered container spec: the manifests' probe paths,
@@ -120,7 +126,12 @@ function monitorUrls(example: Example): string[] {
     )
   }
   const serviceMonitor = findObject(example.objects, 'ServiceMonitor')
-  const service = findObject(example.objects, 'Service', 'tencent-chat-exporter-metrics')
+  const service = example.objects.find(
+    (o) =>
+      o.kind === 'Service' &&
+      matchesSelector(serviceMonitor.spec.selector.matchLabels, o.metadata.labels ?? {}),
+  )
+  if (!service) throw new Error('no Service matches the ServiceMonitor')
   return serviceMonitor.spec.endpoints.map((e: { port: string; path: string }) => {
     const port = service.spec.ports.find((p: { name: string }) => p.name === e.port)
     return urlFor(example, port.targetPort, e.path)
