@@ -3,9 +3,10 @@ import { parse, stringify } from 'yaml'
 type Yaml = Record<string, unknown>
 
 /**
- * A copy of the example Alertmanager configuration whose notification URLs point at the test's
- * webhook receiver (`<base>/<receiver>/webhook`, `<base>/<receiver>/wecom/`), and nothing else changed,
- * so the routing, grouping, inhibition and receivers under test are the bundled ones.
+ * A copy of the example Alertmanager configuration whose notification URLs point at `base`
+ * (`<base>/<receiver>/webhook`, `<base>/<receiver>/wecom/`) and nothing else changed, so the routing,
+ * grouping, inhibition and receivers are the bundled ones. The end-to-end test points it at its own
+ * webhook receiver, the demo stack at alertmanager/demo-receiver.mjs.
  */
 export function withReceiverUrls(exampleYaml: string, base: string): string {
   const config = parse(exampleYaml) as Yaml

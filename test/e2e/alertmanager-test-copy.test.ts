@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { alertmanagerConfigFile } from '../monitoring/paths.js'
-import { withReceiverUrls } from './support/alertmanager-config.js'
+import { withReceiverUrls } from '../../alertmanager/src/receiver-urls.js'
 
 type Yaml = Record<string, unknown>
 

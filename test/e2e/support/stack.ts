@@ -6,7 +6,7 @@ import { monitoringConfig } from '../../../prometheus/config.js'
 import { startExporter, type TestExporter } from '../../helpers/start-exporter.js'
 import { alertmanagerConfigFile, rulesFile } from '../../monitoring/paths.js'
 import { findTool } from '../../monitoring/tools.js'
-import { withReceiverUrls } from './alertmanager-config.js'
+import { withReceiverUrls } from '../../../alertmanager/src/receiver-urls.js'
 import { freePort, startTool, type Tool, waitReady } from './processes.js'
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js'
 
