@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { METRICS_PATH } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config/config.js'
+import { VERSION } from '../../src/version.js'
 import { findKustomizations, findObject, type KubeObject, kustomize } from './kustomize.js'
 import {
   type Container,
@@ -90,7 +91,8 @@ test('schema validation catches a wrong field type', () => {
 describe.each(EXAMPLES)('example %s', (dir) => {
   test('hardens the exporter container', () => {
     const { exporter } = exporterConfig(dir)
-    expect(exporter.image).toMatch(new RegExp(`^${IMAGE}:\\d+\\.\\d+\\.\\d+$`))
+    // The released image of this version: bump the manifests' tag with package.json.
+    expect(exporter.image).toBe(`${IMAGE}:${VERSION}`)
     expect(exporter.securityContext).toEqual({
       runAsNonRoot: true,
       runAsUser: 65534,
