@@ -1,0 +1,75 @@
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const OUT_DIR = join(ROOT, 'bench/.out')
+// One directory per run, so that two runs (a developer's and the quick test's) never share files.
+const RUN_DIR = join(OUT_DIR, `run-${process.pid}`)
+const BUILD_DIR = join(RUN_DIR, 'build')
+const SERVERS_DIR = join(RUN_DIR, 'servers')
+
+/**
+ * The production build: every file of tsconfig.build.json compiled with its compiler options, into
+ * bench/.out/build instead of dist/ so that a benchmark never rewrites files another test is running.
+ * The project sets isolatedModules, so compiling file by file emits the same JavaScript as
+ * `npm run build` in a fraction of the time, and does not stop at a type error elsewhere (type-checking
+ * is `npm test`'s job). package.json goes beside it, as in the Docker image, for the version.
+ * Returns the path of the entry point.
+ */
+function buildExporter(): string {
+  rmSync(BUILD_DIR, { recursive: true, force: true })
+  const configPath = join(ROOT, 'tsconfig.build.json')
+  const { config } = ts.readConfigFile(configPath, ts.sys.readFile)
+  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, ROOT, undefined, configPath)
+  for (const file of parsed.fileNames) {
+    if (file.endsWith('.d.ts')) continue
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      fileName: file,
+      // package.json says "type": "module", so NodeNext emits ES modules: say so, file by file.
+      compilerOptions: { ...parsed.options, module: ts.ModuleKind.ESNext, sourceMap: false },
+    })
+    const out = join(BUILD_DIR, relative(ROOT, file)).replace(/\.ts$/, '.js')
+    mkdirSync(dirname(out), { recursive: true })
+    writeFileSync(out, outputText)
+  }
+  copyFileSync(join(ROOT, 'package.json'), join(BUILD_DIR, 'package.json'))
+  return join(BUILD_DIR, 'src/main.js')
+}
+
+/**
+ * Turns the comparison servers of bench/servers into plain JavaScript, so that all three servers run
+ * under plain node alike (a loader such as tsx adds a hooks thread, and a profile of its own). They are
+ * type-checked with the rest of the project; here they are only transpiled, which takes milliseconds.
+ * Returns the directory holding `bare.js` and `floor.js`.
+ */
+function buildReferenceServers(): string {
+  rmSync(SERVERS_DIR, { recursive: true, force: true })
+  mkdirSync(SERVERS_DIR, { recursive: true })
+  for (const name of ['bare', 'floor']) {
+    const source = readFileSync(join(ROOT, 'bench/servers', `${name}.ts`), 'utf8')
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    })
+    writeFileSync(join(SERVERS_DIR, `${name}.js`), outputText)
+  }
+  return SERVERS_DIR
+}
+
+/** Entry points of the three servers, as plain JavaScript. */
+export interface Builds {
+  exporter: string
+  bare: string
+  floor: string
+}
+
+/** Removes this run's builds (the servers have stopped by then). */
+export function removeBuilds(): void {
+  rmSync(RUN_DIR, { recursive: true, force: true })
+}
+
+export function buildAll(): Builds {
+  const servers = buildReferenceServers()
+  return { exporter: buildExporter(), bare: join(servers, 'bare.js'), floor: join(servers, 'floor.js') }
+}

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs'
+import { relative } from 'node:path'
+import { ROOT } from './lib/build.js'
+
+/**
+ * Prints where a `node --cpu-prof` profile spent its time: self time by function and by package
+ * (or by the exporter's own file). Usage: `npx tsx bench/profile-summary.ts <file.cpuprofile> [top]`.
+ */
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  children?: number[]
+}
+interface Profile {
+  nodes: ProfileNode[]
+  samples: number[]
+  timeDeltas: number[]
+}
+
+function where(url: string): string {
+  if (url === '') return '(native)'
+  const path = url.startsWith('file://') ? new URL(url).pathname : url
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)
+  if (pkg) return pkg[1] as string
+  if (path.startsWith('node:')) return path
+  return relative(ROOT, path)
+}
+
+const [file, topArg] = process.argv.slice(2)
+if (file === undefined) {
+  process.stderr.write('usage: tsx bench/profile-summary.ts <file.cpuprofile> [top]\n')
+  process.exit(2)
+}
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
+const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+const selfMicros = new Map<number, number>()
+profile.samples.forEach((id, i) => {
+  selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+})
+// Percentages are of the time the process was busy: idle time depends only on how long it waited.
+for (const [id] of selfMicros) {
+  if ((byId.get(id) as ProfileNode).callFrame.functionName === '(idle)') selfMicros.delete(id)
+}
+const total = [...selfMicros.values()].reduce((a, b) => a + b, 0)
+
+const byFunction = new Map<string, number>()
+const byPlace = new Map<string, number>()
+for (const [id, micros] of selfMicros) {
+  const frame = (byId.get(id) as ProfileNode).callFrame
+  const place = where(frame.url)
+  const name = `${frame.functionName || '(anonymous)'} ${place}:${frame.lineNumber + 1}`
+  byFunction.set(name, (byFunction.get(name) ?? 0) + micros)
+  byPlace.set(place, (byPlace.get(place) ?? 0) + micros)
+}
+
+const top = Number(topArg ?? 25)
+const print = (title: string, table: Map<string, number>) => {
+  process.stdout.write(`\n${title}\n`)
+  for (const [name, micros] of [...table].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    process.stdout.write(`${((micros / total) * 100).toFixed(1).padStart(5)}%  ${name}\n`)
+  }
+}
+process.stdout.write(`busy ${(total / 1e6).toFixed(2)} s (idle time left out)\n`)
+print('self time by function', byFunction)
+print('self time by package or file', byPlace)

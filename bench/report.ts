@@ -1,0 +1,173 @@
+import type { Machine } from './lib/machine.js'
+import type { IngestResult, Target } from './suites/ingest.js'
+import type { ProxyResult } from './suites/proxy.js'
+import type { SizeFigures } from './suites/scale.js'
+import type { SoakResult } from './suites/soak.js'
+
+/** What one run measured: bench/results.json keeps the latest full run for comparison between versions. */
+export interface BenchResults {
+  schema: 1
+  mode: 'full' | 'quick'
+  startedAt: string
+  durationSeconds: number
+  version: string
+  commit: string | undefined
+  machine: Machine & { loadAverageAtStart: number[]; loadAverageAtEnd: number[] }
+  ingest: IngestResult | undefined
+  scale: SizeFigures[] | undefined
+  proxy: ProxyResult | { skipped: string } | undefined
+  soak: SoakResult | undefined
+  targets: TargetCheck[]
+}
+
+export interface TargetCheck {
+  name: string
+  goal: string
+  value: number | undefined
+  met: boolean | undefined
+}
+
+const at = (scale: SizeFigures[] | undefined, apis: number) => scale?.find((s) => s.apis === apis)
+
+/** The performance budget of issue 6, checked against a run's figures (reported, never asserted). */
+export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
+  const checks: TargetCheck[] = []
+  const check = (name: string, goal: string, value: number | undefined, met: (v: number) => boolean) =>
+    checks.push({ name, goal, value, met: value === undefined ? undefined : met(value) })
+  const ingest = results.ingest
+  check('exporter/floor req/s', '>= 0.95', ingest?.ratios.exporterToFloor, (v) => v >= 0.95)
+  check('exporter/bare req/s', '>= 0.45', ingest?.ratios.exporterToBare, (v) => v >= 0.45)
+  check('exporter p99 at 32 connections (ms)', '<= 2', ingest?.targets.exporter.p99Ms, (v) => v <= 2)
+  const mid = at(results.scale, 2000)
+  const large = at(results.scale, 20000)
+  const text = (s: SizeFigures | undefined) => s?.scrapes.find((x) => x.variant === 'text')?.medianMs
+  check('/metrics at 2,000 APIs (ms, text)', '<= 8', text(mid), (v) => v <= 8)
+  const perSample = (s: SizeFigures | undefined) => {
+    const ms = text(s)
+    return ms === undefined || s === undefined ? undefined : ms / s.samples
+  }
+  const a = perSample(mid)
+  const b = perSample(large)
+  check(
+    '/metrics time per sample, 20,000 over 2,000 APIs',
+    '<= 1.5 (linear)',
+    a === undefined || b === undefined ? undefined : Math.round((b / a) * 100) / 100,
+    (v) => v <= 1.5,
+  )
+  const largest = results.scale?.[results.scale.length - 1]
+  check(
+    `heap per tracked API at ${largest?.apis ?? '-'} APIs (bytes)`,
+    '<= 2048',
+    largest?.memory.heapPerApiBytes ?? undefined,
+    (v) => v <= 2048,
+  )
+  check(
+    'RSS drift over the soak (MiB/hour)',
+    'within ±10 (flat)',
+    results.soak?.rssSlopeMiBPerHour,
+    (v) => Math.abs(v) <= 10,
+  )
+  return checks
+}
+
+const fmt = (value: number | null | undefined, decimals = 2) =>
+  value === undefined || value === null
+    ? '–'
+    : Number.isInteger(value)
+      ? String(value)
+      : value.toFixed(decimals)
+const perApi = (bytes: number | null) => (bytes === null ? 'below resolution' : `${bytes} B`)
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
+
+/** The run as Markdown tables: printed at the end of every run and kept in BENCHMARKS.md. */
+export function renderMarkdown(r: BenchResults): string {
+  const out: string[] = []
+  const m = r.machine
+  out.push(
+    `Run of ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC (${r.mode}, ${Math.round(r.durationSeconds)} s), version ${r.version}${r.commit ? ` at ${r.commit}` : ''}.`,
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node.js ${m.node}; load average ${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${m.loadAverageAtEnd.map((x) => x.toFixed(2)).join(' ')} at the end.`,
+    '',
+  )
+  if (r.ingest) {
+    const i = r.ingest
+    out.push(
+      `**Ingest**: ${i.connections} keep-alive connections, signed \`Alert.RequestOverLimit\` over ${i.apis} APIs, median of ${i.rounds} alternating rounds of ${i.roundSeconds} s.`,
+      '',
+      '| server | req/s | p50 ms | p99 ms | server CPU µs/req | load generator cores |',
+      '|---|---:|---:|---:|---:|---:|',
+    )
+    for (const target of ['bare', 'floor', 'exporter'] as Target[]) {
+      const t = i.targets[target]
+      out.push(
+        `| ${target} | ${t.reqPerSec} | ${fmt(t.p50Ms)} | ${fmt(t.p99Ms)} | ${fmt(t.serverCpuMicros, 1)} | ${fmt(t.clientCores)} |`,
+      )
+    }
+    out.push(
+      '',
+      `Ratios (req/s): exporter/bare **${fmt(i.ratios.exporterToBare)}**, exporter/floor **${fmt(i.ratios.exporterToFloor)}**. ` +
+        `CPU per request: exporter/bare ${fmt(i.cpuRatios.exporterToBare)}×, exporter/floor ${fmt(i.cpuRatios.exporterToFloor)}×.`,
+      '',
+    )
+  }
+  if (r.scale) {
+    out.push(
+      '**Scrape**: `/metrics` time to the last byte (median / slowest) and size on the wire.',
+      '',
+      '| tracked APIs | samples | text | text + gzip | OpenMetrics | OpenMetrics + gzip |',
+      '|---:|---:|---|---|---|---|',
+    )
+    for (const s of r.scale) {
+      const cells = s.scrapes.map((x) => `${fmt(x.medianMs)} / ${fmt(x.maxMs)} ms, ${kib(x.bytes)}`)
+      out.push(`| ${s.apis} | ${s.samples} | ${cells.join(' | ')} |`)
+    }
+    out.push(
+      '',
+      '**Stall and memory**: probe callbacks on one connection, without and during back-to-back scrapes; memory after a full GC.',
+      '',
+      '| tracked APIs | probe p50 quiet ms | slowest probe quiet / scraping ms | longest stall ms | heap used | heap per API | RSS | RSS per API |',
+      '|---:|---:|---|---:|---:|---:|---:|---:|',
+    )
+    for (const s of r.scale) {
+      out.push(
+        `| ${s.apis} | ${fmt(s.stall.quietP50Ms)} | ${fmt(s.stall.quietMaxMs)} / ${fmt(s.stall.scrapingMaxMs)} | ${fmt(s.stall.stallMs)} | ${(s.memory.heapUsedBytes / 2 ** 20).toFixed(1)} MiB | ${perApi(s.memory.heapPerApiBytes)} | ${(s.memory.rssBytes / 2 ** 20).toFixed(1)} MiB | ${perApi(s.memory.rssPerApiBytes)} |`,
+      )
+    }
+    out.push('')
+  }
+  if (r.proxy) {
+    if ('skipped' in r.proxy) out.push(`**Proxy mode**: not measured: ${r.proxy.skipped}`, '')
+    else {
+      const p = r.proxy
+      out.push(
+        `**Proxy mode**: ${p.connections} connections, ${p.rounds} alternating rounds of ${p.roundSeconds} s, a before-callback forwarded to a node:http upstream.`,
+        '',
+        '| path | req/s | p50 ms | p99 ms |',
+        '|---|---:|---:|---:|',
+        `| upstream directly | ${p.direct.reqPerSec} | ${fmt(p.direct.p50Ms)} | ${fmt(p.direct.p99Ms)} |`,
+        `| through the exporter | ${p.proxied.reqPerSec} | ${fmt(p.proxied.p50Ms)} | ${fmt(p.proxied.p99Ms)} |`,
+        '',
+        `Added latency: p50 **${fmt(p.addedP50Ms)} ms**, p99 **${fmt(p.addedP99Ms)} ms**.`,
+        '',
+      )
+    }
+  }
+  if (r.soak) {
+    const s = r.soak
+    out.push(
+      `**Soak**: ${s.rate} callbacks/s for ${s.seconds} s: RSS ${(s.rssFirstBytes / 2 ** 20).toFixed(1)} → ${(s.rssLastBytes / 2 ** 20).toFixed(1)} MiB (max ${(s.rssMaxBytes / 2 ** 20).toFixed(1)}), slope over the second half ${fmt(s.rssSlopeMiBPerHour)} MiB/hour (heap ${fmt(s.heapSlopeMiBPerHour)} MiB/hour).`,
+      '',
+    )
+  }
+  out.push(
+    '**Targets** (figures, not test assertions):',
+    '',
+    '| target | goal | this run | met |',
+    '|---|---|---:|---|',
+  )
+  for (const t of r.targets) {
+    out.push(
+      `| ${t.name} | ${t.goal} | ${fmt(t.value)} | ${t.met === undefined ? 'not measured' : t.met ? 'yes' : '**no**'} |`,
+    )
+  }
+  return out.join('\n')
+}

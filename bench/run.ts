@@ -1,0 +1,176 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { buildAll, OUT_DIR, ROOT, removeBuilds } from './lib/build.js'
+import { killAll } from './lib/children.js'
+import { describeMachine, gitDescribe } from './lib/machine.js'
+import { type BenchResults, checkTargets, renderMarkdown } from './report.js'
+import { benchIngest } from './suites/ingest.js'
+import { benchProxy } from './suites/proxy.js'
+import { benchScale } from './suites/scale.js'
+import { benchSoak } from './suites/soak.js'
+
+const USAGE = `usage: npm run bench [-- options]   (tsx bench/run.ts)
+  --quick              short rounds and smaller sizes (about a minute; what CI runs)
+  --soak               also run the RSS soak (10 minutes at a fixed rate; not in CI)
+  --soak-seconds N     soak length (default 600)
+  --profile            run the ingest servers under node --cpu-prof (bench/.out/profiles)
+  --only LIST          comma-separated suites: ingest,scale,proxy (default all)
+  --out FILE           where to write the JSON results (default: bench/results.json for a full run,
+                       bench/.out/results-quick.json for --quick); a full run to the default place
+                       also refreshes the figures in BENCHMARKS.md`
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    soak: { type: 'boolean', default: false },
+    'soak-seconds': { type: 'string', default: '600' },
+    profile: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'ingest,scale,proxy' },
+    out: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+})
+if (flags.help) {
+  process.stdout.write(`${USAGE}\n`)
+  process.exit(0)
+}
+
+const quick = flags.quick
+const suites = new Set(flags.only.split(',').map((s) => s.trim()))
+const runStarted = performance.now()
+const log = (line: string) =>
+  process.stdout.write(`[${((performance.now() - runStarted) / 1000).toFixed(0).padStart(3)} s] ${line}\n`)
+const PLAN = quick
+  ? {
+      rounds: 2,
+      roundSeconds: 1,
+      warmupSeconds: 0.5,
+      sizes: [100, 2000],
+      scrapes: 2,
+      stallSeconds: 0.5,
+      warmupAlerts: 500,
+    }
+  : {
+      rounds: 5,
+      roundSeconds: 10,
+      warmupSeconds: 3,
+      sizes: [100, 2000, 20000],
+      scrapes: 10,
+      stallSeconds: 3,
+      warmupAlerts: 5000,
+    }
+const defaultOut = quick ? join(OUT_DIR, 'results-quick.json') : join(ROOT, 'bench/results.json')
+const outFile = resolve(flags.out ?? defaultOut)
+const BENCHMARKS_MD = join(ROOT, 'BENCHMARKS.md')
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
+}
+
+/** Whether the front-proxy mode is in this version of the exporter (the build's main wires it). */
+function hasProxyMode(): boolean {
+  const main = join(ROOT, 'src/main.ts')
+  return existsSync(main) && readFileSync(main, 'utf8').includes('createUpstreamResponder')
+}
+
+/** Replaces the generated part of BENCHMARKS.md, between its two markers, with this run's tables. */
+function refreshBenchmarksMd(markdown: string): void {
+  if (!existsSync(BENCHMARKS_MD)) return
+  const doc = readFileSync(BENCHMARKS_MD, 'utf8')
+  const start = '<!-- figures:start -->'
+  const end = '<!-- figures:end -->'
+  const from = doc.indexOf(start)
+  const to = doc.indexOf(end)
+  if (from < 0 || to < from) return
+  writeFileSync(BENCHMARKS_MD, `${doc.slice(0, from + start.length)}\n${markdown}\n${doc.slice(to)}`)
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date()
+  const loadAverageAtStart = os.loadavg()
+  log(`bench: ${quick ? 'quick' : 'full'} run; building the exporter and the comparison servers`)
+  const builds = buildAll()
+
+  let ingest: BenchResults['ingest']
+  if (suites.has('ingest')) {
+    log('ingest: bare node:http (ceiling), Koa floor, exporter')
+    ingest = await benchIngest({
+      builds,
+      rounds: PLAN.rounds,
+      roundSeconds: PLAN.roundSeconds,
+      warmupSeconds: PLAN.warmupSeconds,
+      connections: 32,
+      apis: 300,
+      profileDir: flags.profile ? join(OUT_DIR, 'profiles') : undefined,
+      log,
+    })
+  }
+  let scale: BenchResults['scale']
+  if (suites.has('scale')) {
+    log(`scrape and memory at ${PLAN.sizes.join(', ')} tracked APIs`)
+    scale = await benchScale({
+      builds,
+      sizes: PLAN.sizes,
+      scrapes: PLAN.scrapes,
+      stallSeconds: PLAN.stallSeconds,
+      warmupAlerts: PLAN.warmupAlerts,
+      log,
+    })
+  }
+  let proxy: BenchResults['proxy']
+  if (suites.has('proxy')) {
+    if (hasProxyMode()) {
+      log('proxy mode: upstream directly and through the exporter')
+      proxy = await benchProxy({
+        builds,
+        rounds: quick ? 1 : 5,
+        roundSeconds: quick ? 1 : 8,
+        warmupSeconds: quick ? 0.5 : 2,
+        connections: 8,
+        rate: 1000,
+        log,
+      })
+    } else {
+      proxy = { skipped: 'this version of the exporter has no front-proxy mode (UPSTREAM_URL)' }
+    }
+  }
+  let soak: BenchResults['soak']
+  if (flags.soak) {
+    const seconds = Number(flags['soak-seconds'])
+    log(`soak: ${seconds} s at 500 callbacks/s`)
+    soak = await benchSoak({ builds, seconds, rate: 500, log })
+  }
+
+  const partial: Omit<BenchResults, 'targets'> = {
+    schema: 1,
+    mode: quick ? 'quick' : 'full',
+    startedAt: startedAt.toISOString(),
+    durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    version: version(),
+    commit: gitDescribe(ROOT),
+    machine: { ...describeMachine(), loadAverageAtStart, loadAverageAtEnd: os.loadavg() },
+    ingest,
+    scale,
+    proxy,
+    soak,
+  }
+  const results: BenchResults = { ...partial, targets: checkTargets(partial) }
+  const markdown = renderMarkdown(results)
+  mkdirSync(dirname(outFile), { recursive: true })
+  writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`)
+  if (!quick && flags.out === undefined && suites.size === 3) refreshBenchmarksMd(markdown)
+  process.stdout.write(`\n${markdown}\n\n`)
+  log(`results: ${outFile}`)
+}
+
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`)
+    process.exitCode = 1
+  })
+  .finally(() => {
+    killAll()
+    removeBuilds()
+  })

@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { BenchResults } from '../../bench/report.js'
+
+const run = promisify(execFile)
+const finite = (value: unknown) => typeof value === 'number' && Number.isFinite(value)
+
+/**
+ * Runs `npm run bench:quick` end to end (real builds, real servers, real load on 127.0.0.1) to keep the
+ * benchmark working. It asserts that the report is complete and well-formed, never how fast anything
+ * was: CI machines vary, and the figures that matter come from a full run (BENCHMARKS.md).
+ */
+describe('bench --quick', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tce-bench-'))
+  const out = join(dir, 'results.json')
+  let stdout = ''
+  let results: BenchResults
+
+  beforeAll(async () => {
+    const child = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
+      cwd: join(import.meta.dirname, '../..'),
+      timeout: 280_000,
+      maxBuffer: 16 * 2 ** 20,
+    })
+    stdout = child.stdout
+    results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults
+  }, 300_000)
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('describes the run and the machine', () => {
+    expect(results.schema).toBe(1)
+    expect(results.mode).toBe('quick')
+    expect(results.version).toMatch(/^\d+\.\d+\.\d+/)
+    expect(results.machine.cores).toBeGreaterThan(0)
+    expect(results.machine.node).toBe(process.version)
+    expect(results.machine.loadAverageAtStart).toHaveLength(3)
+  })
+
+  it('measures ingest for the three servers, with finite ratios', () => {
+    const ingest = results.ingest
+    if (ingest === undefined) throw new Error('no ingest figures')
+    expect(ingest.connections).toBe(32)
+    for (const target of ['bare', 'floor', 'exporter'] as const) {
+      const figures = ingest.targets[target]
+      expect(figures.rounds).toHaveLength(ingest.rounds)
+      expect(figures.reqPerSec).toBeGreaterThan(0)
+      for (const value of [figures.p50Ms, figures.p99Ms, figures.maxMs, figures.clientCores]) {
+        expect(finite(value)).toBe(true)
+      }
+      expect(figures.p99Ms).toBeGreaterThanOrEqual(figures.p50Ms)
+      for (const round of figures.rounds) expect(round.notOk + round.errors).toBe(0)
+    }
+    expect(finite(ingest.ratios.exporterToBare) && ingest.ratios.exporterToBare > 0).toBe(true)
+    expect(finite(ingest.ratios.exporterToFloor) && ingest.ratios.exporterToFloor > 0).toBe(true)
+  })
+
+  it('measures /metrics in four variants at each size, gzip smaller than text', () => {
+    const scale = results.scale ?? []
+    expect(scale.map((s) => s.apis)).toEqual([100, 2000])
+    for (const size of scale) {
+      // Five series per tracked API, plus the exporter's own and the process metrics.
+      expect(size.samples).toBeGreaterThan(5 * size.apis)
+      expect(size.scrapes.map((s) => s.variant)).toEqual([
+        'text',
+        'text+gzip',
+        'openmetrics',
+        'openmetrics+gzip',
+      ])
+      for (const scrape of size.scrapes) {
+        expect(scrape.bytes).toBeGreaterThan(0)
+        expect(finite(scrape.medianMs) && finite(scrape.maxMs)).toBe(true)
+      }
+      const [text, gzip] = size.scrapes
+      expect(gzip?.bytes).toBeLessThan(text?.bytes ?? 0)
+      expect(size.stall.probes).toBeGreaterThan(0)
+      expect(finite(size.stall.stallMs) && finite(size.stall.quietP50Ms)).toBe(true)
+      expect(size.memory.heapUsedBytes).toBeGreaterThan(0)
+      expect(size.memory.rssBytes).toBeGreaterThan(size.memory.heapUsedBytes)
+    }
+    const larger = scale[1]
+    expect(larger?.samples).toBeGreaterThan(scale[0]?.samples ?? 0)
+  })
+
+  it('measures the front-proxy mode or says why not', () => {
+    const proxy = results.proxy
+    if (proxy === undefined) throw new Error('no proxy entry')
+    if ('skipped' in proxy) {
+      expect(proxy.skipped).not.toBe('')
+      return
+    }
+    for (const value of [proxy.direct.p50Ms, proxy.direct.p99Ms, proxy.proxied.p50Ms, proxy.proxied.p99Ms]) {
+      expect(finite(value)).toBe(true)
+    }
+    expect(finite(proxy.addedP50Ms) && finite(proxy.addedP99Ms)).toBe(true)
+  })
+
+  it('checks every target and prints the report', () => {
+    expect(results.targets.length).toBeGreaterThanOrEqual(7)
+    for (const target of results.targets) expect(target.goal).not.toBe('')
+    expect(stdout).toContain('| exporter |')
+    expect(stdout).toContain('**Targets**')
+    expect(stdout).toContain(out)
+  })
+})
