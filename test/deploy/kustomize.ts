@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { parseAllDocuments } from 'yaml'
 
@@ -36,7 +36,7 @@ export function findKustomizations(dir = KUBERNETES_DIR): string[] {
  */
 export async function kustomize(dir: string): Promise<KubeObject[]> {
   const kubectl = process.env.KUBECTL ?? 'kubectl'
-  const { stdout } = await run(kubectl, ['kustomize', join(KUBERNETES_DIR, dir)], {
+  const { stdout } = await run(kubectl, ['kustomize', resolve(KUBERNETES_DIR, dir)], {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 30_000,
   })

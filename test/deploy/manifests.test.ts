@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { stringify } from 'yaml'
 import { METRICS_PATH } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config/config.js'
 import { VERSION } from '../../src/version.js'
-import { findKustomizations, findObject, type KubeObject, kustomize } from './kustomize.js'
+import { findKustomizations, findObject, KUBERNETES_DIR, type KubeObject, kustomize } from './kustomize.js'
 import {
   type Container,
   containerEnvironment,
@@ -260,4 +261,55 @@ test('the proxy-mode example forwards to the app container over the Pod loopback
   // Chat waits 2 s for an answer: the exporter must give up on the app before that.
   expect(upstream.timeoutMs).toBeLessThan(2000)
   expect(exporterConfig('examples/sidecar').config.upstream).toBeUndefined()
+})
+
+test("the README's overlay for your own app renders: your Deployment, the sidecar patch copied, your SDKAppID", async () => {
+  const overlay = join(root, 'my-overlay')
+  mkdirSync(overlay)
+  const patch = readFileSync(join(KUBERNETES_DIR, 'examples/app/exporter-sidecar.yaml'), 'utf8')
+  writeFileSync(join(overlay, 'exporter-sidecar.yaml'), patch.replace('name: chat-backend', 'name: my-app'))
+  writeFileSync(
+    join(overlay, 'my-app-deployment.yaml'),
+    stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'my-app' },
+      spec: {
+        selector: { matchLabels: { app: 'my-app' } },
+        template: {
+          metadata: { labels: { app: 'my-app' } },
+          spec: { containers: [{ name: 'web', image: 'registry.example.com/my-app:1' }] },
+        },
+      },
+    }),
+  )
+  // kustomize takes only relative paths to bases.
+  const base = (dir: string) => relative(overlay, join(KUBERNETES_DIR, dir))
+  writeFileSync(
+    join(overlay, 'kustomization.yaml'),
+    stringify({
+      bases: [base('base'), base('pod-monitor')],
+      resources: ['my-app-deployment.yaml'],
+      patchesStrategicMerge: ['exporter-sidecar.yaml'],
+      configMapGenerator: [
+        { name: 'tencent-chat-exporter', behavior: 'merge', literals: ['SDKAPPIDS=1400123456'] },
+      ],
+    }),
+  )
+  const objects = await kustomize(overlay)
+  for (const object of objects) validateObject(object)
+  const pod = findSidecarPod(objects)
+  expect(pod.deployment.metadata.name).toBe('my-app')
+  expect(pod.appContainers.map((c) => c.name)).toEqual(['web'])
+  const configMap = findObject(objects, 'ConfigMap', pod.exporter.envFrom[0].configMapRef.name)
+  expect(configMap.data?.SDKAPPIDS).toBe('1400123456')
+  expect(configMap.data?.MAX_SERIES).toBe('2000')
+  expect(objects.map((o) => o.kind).sort()).toEqual([
+    'ConfigMap',
+    'Deployment',
+    'NetworkPolicy',
+    'PodMonitor',
+    'PrometheusRule',
+    'Service',
+  ])
 })
