@@ -25,7 +25,10 @@ function outcomeCount(metrics: string, outcome: string): number | undefined {
 
 describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (policy) => {
   let upstream: FakeUpstream
+  // Short UPSTREAM_TIMEOUT_MS for the slow app; a long one where timing is not the point, so that a
+  // busy machine cannot turn another failure into a timeout.
   let proxy: TestProxy
+  let patient: TestProxy
   // Answers held back by the slow app, released after each test.
   const held: ServerResponse[] = []
 
@@ -35,9 +38,14 @@ describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (polic
       upstreamUrl: `${upstream.url}/callback`,
       upstream: { timeoutMs: TIMEOUT_MS, failurePolicy: policy },
     })
+    patient = await startProxy({
+      upstreamUrl: `${upstream.url}/callback`,
+      upstream: { timeoutMs: 10_000, failurePolicy: policy },
+    })
   })
   afterAll(async () => {
     await proxy.close()
+    await patient.close()
     await upstream.close()
   })
   afterEach(() => {
@@ -96,30 +104,30 @@ describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (polic
     upstream.setHandler((_request, res) => {
       res.socket?.destroy()
     })
-    const result = await proxy.post(`/callback?${QUERY}`, BODY)
+    const result = await patient.post(`/callback?${QUERY}`, BODY)
     expect(result.status).toBe(policy === 'allow' ? 200 : 502)
     if (policy === 'reject') expect(JSON.parse(result.text).ErrorCode).toBe(50201)
-    expect(outcomeCount(await proxy.scrape(), 'connection_error')).toBe(1)
+    expect(outcomeCount(await patient.scrape(), 'connection_error')).toBe(1)
   })
 
   it('answers by the policy when the app answers more than BODY_LIMIT_BYTES', async () => {
-    const limit = proxy.config.bodyLimitBytes
+    const limit = patient.config.bodyLimitBytes
     upstream.setHandler((_request, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' })
       // Chunked, without Content-Length: the limit must hold while reading, not only from the header.
       res.write(`{"ActionStatus":"OK","ErrorInfo":"${'x'.repeat(limit)}`)
       res.end('","ErrorCode":0}')
     })
-    const result = await proxy.post(`/callback?${QUERY}`, BODY)
+    const result = await patient.post(`/callback?${QUERY}`, BODY)
     expect(result.status).toBe(policy === 'allow' ? 200 : 502)
     if (policy === 'allow') expect(result.text).toBe(OK)
     else expect(JSON.parse(result.text).ErrorCode).toBe(50202)
-    const metrics = await proxy.scrape()
+    const metrics = await patient.scrape()
     expect(outcomeCount(metrics, 'http_error')).toBe(1)
   })
 
   it('passes back an answer of exactly BODY_LIMIT_BYTES', async () => {
-    const limit = proxy.config.bodyLimitBytes
+    const limit = patient.config.bodyLimitBytes
     const prefix = '{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"'
     const answer = `${prefix}${'y'.repeat(limit - prefix.length - 2)}"}`
     expect(answer.length).toBe(limit)
@@ -127,7 +135,7 @@ describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (polic
       res.writeHead(200, { 'Content-Type': 'application/json' })
       res.end(answer)
     })
-    const result = await proxy.post(`/callback?${QUERY}`, BODY)
+    const result = await patient.post(`/callback?${QUERY}`, BODY)
     expect(result.status).toBe(200)
     expect(result.text).toBe(answer)
   })
@@ -136,12 +144,12 @@ describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (polic
     // A long timeout, to show that a refused connection is answered at once rather than at the deadline.
     const stopped = await startUpstream()
     await stopped.close()
-    const patient = await startProxy({
+    const proxyToStopped = await startProxy({
       upstreamUrl: `${stopped.url}/callback`,
       upstream: { timeoutMs: 10_000, failurePolicy: policy },
     })
     try {
-      const { result, ms } = await timed(() => patient.post(`/callback?${QUERY}`, BODY))
+      const { result, ms } = await timed(() => proxyToStopped.post(`/callback?${QUERY}`, BODY))
       expect(ms).toBeLessThan(1000)
       expect(result.status).toBe(policy === 'allow' ? 200 : 502)
       if (policy === 'allow') expect(result.text).toBe(OK)
@@ -152,16 +160,16 @@ describe.each(['allow', 'reject'] as const)('UPSTREAM_FAILURE_POLICY=%s', (polic
           ErrorInfo: 'upstream_unavailable: the app could not be reached',
         })
       }
-      const metrics = await patient.scrape()
+      const metrics = await proxyToStopped.scrape()
       expect(outcomeCount(metrics, 'connection_error')).toBe(1)
       expect(outcomeCount(metrics, 'timeout')).toBe(0)
-      const log = patient.proxyLogs.find((line) => line.outcome === 'connection_error')
+      const log = proxyToStopped.proxyLogs.find((line) => line.outcome === 'connection_error')
       expect(String(log?.detail)).toContain('ECONNREFUSED')
       // Readiness does not depend on the app: the pod stays in service while the app restarts.
-      const ready = await fetch(`${patient.url}/-/ready`)
+      const ready = await fetch(`${proxyToStopped.url}/-/ready`)
       expect(ready.status).toBe(200)
     } finally {
-      await patient.close()
+      await proxyToStopped.close()
     }
   })
 })

@@ -35,6 +35,8 @@ describe('front-proxy forwarding', () => {
     upstream = await startUpstream()
     proxy = await startProxy({
       upstreamUrl: `${upstream.url}/im/callback`,
+      // Timing is not the point here: a busy machine must not turn an answer into a timeout.
+      upstream: { timeoutMs: 10_000 },
       config: { callbackToken: TOKEN, sdkAppIds: new Set([SDKAPPID]) },
     })
   })
@@ -329,7 +331,7 @@ describe('front-proxy with its own query in UPSTREAM_URL and alarms not forwarde
     upstream = await startUpstream()
     proxy = await startProxy({
       upstreamUrl: `${upstream.url}/hooks/tim?source=exporter`,
-      upstream: { forwardAlerts: false },
+      upstream: { forwardAlerts: false, timeoutMs: 10_000 },
     })
   })
   afterAll(async () => {

@@ -15,7 +15,11 @@ describe('tencent-chat-exporter with UPSTREAM_URL', () => {
       res.end('{"ActionStatus":"OK","ErrorInfo":"no","ErrorCode":1}')
     })
     exporter = spawnExporter([process.execPath, '--import', 'tsx', 'src/main.ts'], {
-      env: { UPSTREAM_URL: `${upstream.url}/app/callback`, SDKAPPIDS: SDKAPPID },
+      env: {
+        UPSTREAM_URL: `${upstream.url}/app/callback`,
+        UPSTREAM_TIMEOUT_MS: '10000',
+        SDKAPPIDS: SDKAPPID,
+      },
     })
     base = `http://127.0.0.1:${await exporter.listening()}`
   })

@@ -43,7 +43,7 @@ describe('front-proxy metrics', () => {
       res.writeHead(200, { 'Content-Type': 'application/json' })
       res.end('{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":1}')
     })
-    proxy = await startProxy({ upstreamUrl: `${upstream.url}/callback` })
+    proxy = await startProxy({ upstreamUrl: `${upstream.url}/callback`, upstream: { timeoutMs: 10_000 } })
     const query = `SdkAppid=${SDKAPPID}&CallbackCommand=Group.CallbackBeforeApplyJoinGroup&contenttype=json`
     await proxy.post(`/callback?${query}`, '{"CallbackCommand":"Group.CallbackBeforeApplyJoinGroup"}')
   })
