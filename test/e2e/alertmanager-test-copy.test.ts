@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { alertmanagerConfigFile } from '../monitoring/paths.js'
 import { withReceiverUrls } from '../../alertmanager/src/receiver-urls.js'
+import { alertmanagerConfigFile } from '../monitoring/paths.js'
 
 type Yaml = Record<string, unknown>
 
