@@ -142,7 +142,15 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
         .withTransformation({
           id: 'organize',
           options: {
-            excludeByName: { Time: true, job: true },
+            // Target labels that Kubernetes service discovery adds say nothing about the API.
+            excludeByName: {
+              Time: true,
+              job: true,
+              namespace: true,
+              service: true,
+              container: true,
+              endpoint: true,
+            },
             indexByName: {
               sdkappid: 0,
               service_name: 1,
