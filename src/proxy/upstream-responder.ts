@@ -43,7 +43,7 @@ export function createUpstreamResponder(options: UpstreamResponderOptions): Upst
   })
   const record = createUpstreamRecorder(createUpstreamMetrics(options.registry))
   const failureLogs = createLogThrottle({ windowMs: MINUTE_MS, burst: 5 })
-  // The path alone: the query would carry Chat's Sign into the log.
+  // Without UPSTREAM_URL's own query, which may hold a secret of the app's.
   const upstreamForLog = upstream.url.origin + upstream.url.pathname
 
   function logFailure(callback: AcceptedCallback, failure: UpstreamFailure, seconds: number): void {
