@@ -25,9 +25,14 @@ export interface BuiltEntryPoint {
  */
 export async function buildEntryPoint(): Promise<BuiltEntryPoint> {
   const dir = await mkdtemp(join(tmpdir(), 'tce-entry-'))
-  await execFileAsync('npm', ['run', 'build', '--silent', '--', '--outDir', join(dir, 'dist')], {
-    cwd: PROJECT_ROOT,
-  })
+  try {
+    await execFileAsync('npm', ['run', 'build', '--silent', '--', '--outDir', join(dir, 'dist')], {
+      cwd: PROJECT_ROOT,
+    })
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string }
+    throw new Error(`npm run build failed:\n${stdout}${stderr}`)
+  }
   // package.json makes the .js files ES modules and gives the version; node_modules resolves imports.
   await copyFile(join(PROJECT_ROOT, 'package.json'), join(dir, 'package.json'))
   await symlink(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
