@@ -12,6 +12,7 @@ import type { MonitoringConfig } from '../../prometheus/config.js'
 import {
   dashboardsLink,
   datasourceVariable,
+  finalize,
   GAPS_MEAN_BELOW_80,
   instant,
   jobVariable,
@@ -22,7 +23,6 @@ import {
   thresholdLines,
   thresholds,
   WITHOUT_REPLICA,
-  withStableIds,
 } from './common.js'
 
 export const API_RATE_LIMITS_UID = 'tencent-chat-api-limits'
@@ -289,5 +289,5 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
         .span(12),
     )
 
-  return withStableIds(builder.build())
+  return finalize(builder.build())
 }

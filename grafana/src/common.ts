@@ -97,19 +97,36 @@ export const GAPS_MEAN_BELOW_80 =
   "Chat only reports an API while it runs above 80% of its limit, and the exporter drops the value ALERT_TTL_SECONDS after Chat's latest alarm: a gap means below 80%, not missing data."
 
 /**
- * Gives panels stable ids (their order in the dashboard) and targets stable refIds (A, B, ...), which
- * the SDK leaves unset; Grafana would otherwise assign them on load and every save would differ.
+ * Fills in what the SDK leaves unset and Grafana would otherwise fill in on load (so that every save of an
+ * unchanged dashboard would differ from the committed file): stable panel ids in dashboard order, refIds
+ * A, B, ... per panel, the datasource variable on every panel as well as on its queries, and the built-in
+ * "Annotations & Alerts" annotation (Grafana expects `annotations.list`).
  */
-export function withStableIds(dashboard: Dashboard): Dashboard {
+export function finalize(dashboard: Dashboard): Dashboard {
   let id = 1
   for (const panel of dashboard.panels ?? []) {
     panel.id = id++
+    if (panel.type === 'row') continue
+    panel.datasource = datasource
     if ('targets' in panel && Array.isArray(panel.targets)) {
       panel.targets.forEach((target, index) => {
         // Dataquery is an opaque variant type in the SDK; every Prometheus query has a refId.
         ;(target as { refId?: string }).refId = String.fromCharCode(65 + index)
       })
     }
+  }
+  dashboard.annotations = {
+    list: [
+      {
+        builtIn: 1,
+        datasource: { type: 'grafana', uid: '-- Grafana --' },
+        enable: true,
+        hide: true,
+        iconColor: 'rgba(0, 211, 255, 1)',
+        name: 'Annotations & Alerts',
+        type: 'dashboard',
+      },
+    ],
   }
   return dashboard
 }

@@ -11,13 +11,13 @@ import type { MonitoringConfig } from '../../prometheus/config.js'
 import {
   dashboardsLink,
   datasourceVariable,
+  finalize,
   instant,
   jobVariable,
   legendTable,
   query,
   thresholds,
   WITHOUT_REPLICA,
-  withStableIds,
 } from './common.js'
 
 export const EXPORTER_HEALTH_UID = 'tencent-chat-exporter-health'
@@ -316,5 +316,5 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
         .span(12),
     )
 
-  return withStableIds(builder.build())
+  return finalize(builder.build())
 }

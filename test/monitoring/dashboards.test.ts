@@ -17,6 +17,12 @@ describe('Grafana dashboards', () => {
     }
   })
 
+  it('keep the built-in annotation that Grafana expects', () => {
+    for (const dashboard of Object.values(all)) {
+      expect(dashboard.annotations?.list?.[0]).toMatchObject({ builtIn: 1, type: 'dashboard' })
+    }
+  })
+
   it('give every panel a unique id', () => {
     for (const dashboard of Object.values(all)) {
       const ids = (dashboard.panels ?? []).map((panel) => panel.id)
@@ -29,6 +35,9 @@ describe('Grafana dashboards', () => {
       expect(dashboard.templating?.list?.[0]).toMatchObject({ type: 'datasource', name: 'datasource' })
       for (const query of [...panelQueries(dashboard), ...variableQueries(dashboard)]) {
         expect(query.datasourceUid, JSON.stringify(query)).toBe(datasource.uid)
+      }
+      for (const panel of dashboard.panels ?? []) {
+        if (panel.type !== 'row') expect(panel.datasource, panel.title).toEqual(datasource)
       }
     }
   })
