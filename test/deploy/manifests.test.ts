@@ -248,6 +248,14 @@ test('the native-sidecar example runs the exporter as an init container that res
     ...plain.exporter,
     restartPolicy: undefined,
   })
+  // Services (before Kubernetes 1.32) and some network plugins do not resolve an init container's
+  // named ports: the Service and the NetworkPolicy address the exporter by number.
+  const objects = objectsOf('examples/native-sidecar')
+  expect(findObject(objects, 'Service', 'tencent-chat-exporter').spec.ports[0].targetPort).toBe(10240)
+  const policyPorts = findObject(objects, 'NetworkPolicy', 'tencent-chat-exporter').spec.ingress.flatMap(
+    (rule: { ports: Array<{ port: string | number }> }) => rule.ports.map((p) => p.port),
+  )
+  expect(policyPorts).toEqual([9464, 10240, 'http'])
 })
 
 test('the proxy-mode example forwards to the app container over the Pod loopback', () => {
