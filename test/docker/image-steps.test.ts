@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises'
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, isAbsolute, join, posix } from 'node:path'
 import { promisify } from 'node:util'
@@ -188,10 +188,7 @@ async function replayStage(
         const destination = hostPath(replayed, copy.destination)
         for (const source of copy.sources) {
           const path = from ? hostPath(from, source) : join(PROJECT_ROOT, source)
-          const isDirectory = (await readdir(path).then(
-            () => true,
-            () => false,
-          )) as boolean
+          const isDirectory = (await stat(path)).isDirectory()
           // Docker copies a directory's contents into the destination, and a file into a destination ending in '/'.
           const target =
             isDirectory || !/\/$|^\.$/.test(copy.destination)
