@@ -202,7 +202,13 @@ describe.each(EXAMPLES)('example %s', (dir) => {
     expect(monitors).toHaveLength(1)
     const [monitor] = monitors as [KubeObject]
     const rule = findObject(objects, 'PrometheusRule', 'tencent-chat-exporter')
-    const jobs = new Set(JSON.stringify(rule.spec.groups).match(/job=\\"[^\\"]+\\"/g))
+    // Every job="..." matcher in the bundled rules' expressions.
+    const expressions = rule.spec.groups.flatMap((group: { rules: Array<{ expr: string }> }) =>
+      group.rules.map((r) => r.expr),
+    )
+    const jobs = new Set(
+      expressions.flatMap((expr: string) => [...expr.matchAll(/job="([^"]+)"/g)].map((m) => m[1])),
+    )
     expect(jobs.size).toBe(1)
 
     let endpoints: Array<{ port: string; path: string; relabelings: unknown[] }>
@@ -230,7 +236,7 @@ describe.each(EXAMPLES)('example %s', (dir) => {
       expect(endpoint.relabelings).toContainEqual({
         action: 'replace',
         targetLabel: 'job',
-        replacement: [...jobs][0]?.slice('job=\\"'.length, -'\\"'.length),
+        replacement: [...jobs][0],
       })
     }
   })
