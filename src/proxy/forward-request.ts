@@ -29,15 +29,16 @@ const NOT_FORWARDED = new Set([
   'expect',
   'accept-encoding',
   'x-forwarded-for',
+  'via',
 ])
 
 /**
  * The headers sent to the upstream, as a flat `[name, value, ...]` list: every end-to-end header of
- * Chat's request with its original spelling and order (Content-Type, User-Agent, ...), then
- * X-Forwarded-For with the caller's address appended, and X-Forwarded-Proto and X-Forwarded-Host
- * unless a proxy in front of the exporter already set them.
+ * Chat's request with its original spelling and order (Content-Type, User-Agent, ...), then Via and
+ * X-Forwarded-For with this hop appended, and X-Forwarded-Proto and X-Forwarded-Host unless a proxy in
+ * front of the exporter already set them.
  */
-export function forwardedHeaders(req: IncomingMessage): string[] {
+export function forwardedHeaders(req: IncomingMessage, via: string): string[] {
   const raw = req.rawHeaders
   const connectionTokens = new Set(
     String(req.headers.connection ?? '')
@@ -47,6 +48,7 @@ export function forwardedHeaders(req: IncomingMessage): string[] {
   )
   const headers: string[] = []
   const forwardedFor: string[] = []
+  const vias: string[] = []
   let hasProto = false
   let hasHost = false
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -54,15 +56,30 @@ export function forwardedHeaders(req: IncomingMessage): string[] {
     const value = raw[i + 1] as string
     const lower = name.toLowerCase()
     if (lower === 'x-forwarded-for') forwardedFor.push(value)
+    if (lower === 'via') vias.push(value)
     if (NOT_FORWARDED.has(lower) || connectionTokens.has(lower)) continue
     if (lower === 'x-forwarded-proto') hasProto = true
     if (lower === 'x-forwarded-host') hasHost = true
     headers.push(name, value)
   }
+  headers.push('via', [...vias, via].join(', '))
   const remoteAddress = req.socket.remoteAddress
   if (remoteAddress !== undefined) forwardedFor.push(remoteAddress)
   if (forwardedFor.length > 0) headers.push('x-forwarded-for', forwardedFor.join(', '))
   if (!hasProto) headers.push('x-forwarded-proto', 'encrypted' in req.socket ? 'https' : 'http')
   if (!hasHost && req.headers.host !== undefined) headers.push('x-forwarded-host', req.headers.host)
   return headers
+}
+
+/**
+ * This process's entry in the Via header (RFC 9110 §7.6.3). The random part tells this exporter from
+ * another one in a chain, so that only a request that comes back to the same process is a loop.
+ */
+export function viaEntry(id: string): string {
+  return `1.1 tencent-chat-exporter-${id}`
+}
+
+/** Whether the request already passed through the exporter whose Via entry is `via`. */
+export function passedThrough(req: IncomingMessage, via: string): boolean {
+  return req.headers.via?.split(',').some((entry) => entry.trim() === via) ?? false
 }

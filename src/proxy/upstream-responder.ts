@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { Context } from 'koa'
 import type { Registry } from 'prom-client'
@@ -5,11 +6,11 @@ import type { UpstreamConfig } from '../config/config.js'
 import { type AcceptedCallback, answerOk, type CallbackResponder } from '../http/callback-route.js'
 import { createLogThrottle } from '../logging/log-throttle.js'
 import type { Logger } from '../logging/logger.js'
-import { JSON_CONTENT_TYPE } from '../protocol/answers.js'
+import { failAnswer, JSON_CONTENT_TYPE } from '../protocol/answers.js'
 import { isBeforeCallback } from '../protocol/commands.js'
 import { decisionOf } from './decision.js'
 import { policyAnswer } from './failure-answer.js'
-import { forwardedHeaders, upstreamPath } from './forward-request.js'
+import { forwardedHeaders, passedThrough, upstreamPath, viaEntry } from './forward-request.js'
 import { createUpstreamClient, type UpstreamAnswer, type UpstreamFailure } from './upstream-client.js'
 import { createUpstreamMetrics, createUpstreamRecorder } from './upstream-metrics.js'
 
@@ -43,6 +44,7 @@ export function createUpstreamResponder(options: UpstreamResponderOptions): Upst
   })
   const record = createUpstreamRecorder(createUpstreamMetrics(options.registry))
   const failureLogs = createLogThrottle({ windowMs: MINUTE_MS, burst: 5 })
+  const via = viaEntry(randomBytes(4).toString('hex'))
   // Without UPSTREAM_URL's own query, which may hold a secret of the app's.
   const upstreamForLog = upstream.url.origin + upstream.url.pathname
 
@@ -81,13 +83,31 @@ export function createUpstreamResponder(options: UpstreamResponderOptions): Upst
     )
   }
 
+  /**
+   * UPSTREAM_URL that leads back to this exporter (its own port, or a Service in front of it) would
+   * forward each callback to itself until the connections run out: the second pass is refused instead.
+   */
+  function refuseLoop(ctx: Context, callback: AcceptedCallback): void {
+    const { log } = failureLogs.take('loop', Date.now())
+    if (log) {
+      logger.error(
+        { upstream: upstreamForLog, callback_command: callback.query.callbackCommand },
+        'forwarding loop: UPSTREAM_URL leads back to this exporter; point it at the app',
+      )
+    }
+    ctx.status = 508
+    ctx.type = JSON_CONTENT_TYPE
+    ctx.body = failAnswer(50801, 'upstream_loop: UPSTREAM_URL leads back to the exporter')
+  }
+
   const respond: CallbackResponder = async (ctx, callback) => {
     if (!upstream.forwardAlerts && callback.payload.kind !== 'other') return answerOk(ctx, callback)
+    if (passedThrough(ctx.req, via)) return refuseLoop(ctx, callback)
     const command = callback.query.callbackCommand
     const started = performance.now()
     const result = await client.send({
       path: upstreamPath(upstream.url, callback.rawQuery),
-      headers: forwardedHeaders(ctx.req),
+      headers: forwardedHeaders(ctx.req, via),
       body: callback.body,
     })
     const seconds = (performance.now() - started) / 1000

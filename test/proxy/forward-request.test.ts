@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { forwardedHeaders, upstreamPath } from '../../src/proxy/forward-request.js'
+import { forwardedHeaders, passedThrough, upstreamPath, viaEntry } from '../../src/proxy/forward-request.js'
+
+const VIA = viaEntry('0a1b2c3d')
 
 describe('upstreamPath', () => {
   const query = 'SdkAppid=1400000001&CallbackCommand=State.StateChange&Sign=ab%2Bcd'
@@ -49,6 +51,7 @@ describe('forwardedHeaders', () => {
           ['x-custom', 'two'],
         ].flat(),
       ),
+      VIA,
     )
     expect(headers).toEqual(
       [
@@ -56,6 +59,7 @@ describe('forwardedHeaders', () => {
         ['Content-Type', 'application/json'],
         ['X-Custom', 'one'],
         ['x-custom', 'two'],
+        ['via', '1.1 tencent-chat-exporter-0a1b2c3d'],
         ['x-forwarded-for', '10.0.0.9'],
         ['x-forwarded-proto', 'http'],
         ['x-forwarded-host', 'exporter:10240'],
@@ -71,26 +75,38 @@ describe('forwardedHeaders', () => {
           ['X-Forwarded-For', '198.51.100.2'],
           ['X-Forwarded-Proto', 'https'],
           ['X-Forwarded-Host', 'im.example.com'],
+          ['Via', '1.1 ingress'],
           ['Host', 'exporter'],
         ].flat(),
         '10.1.2.3',
       ),
+      VIA,
     )
     expect(headers).toEqual(
       [
         ['X-Forwarded-Proto', 'https'],
         ['X-Forwarded-Host', 'im.example.com'],
+        ['via', `1.1 ingress, ${VIA}`],
         ['x-forwarded-for', '203.0.113.1, 198.51.100.2, 10.1.2.3'],
       ].flat(),
     )
   })
 
   it('says https when the exporter itself terminated TLS', () => {
-    expect(forwardedHeaders(fakeRequest([], '10.0.0.1', true))).toEqual(
+    expect(forwardedHeaders(fakeRequest([], '10.0.0.1', true), VIA)).toEqual(
       [
+        ['via', VIA],
         ['x-forwarded-for', '10.0.0.1'],
         ['x-forwarded-proto', 'https'],
       ].flat(),
     )
+  })
+})
+
+describe('passedThrough', () => {
+  it('finds this exporter in Via, and only this one', () => {
+    expect(passedThrough(fakeRequest(['Via', `1.1 ingress, ${VIA}`]), VIA)).toBe(true)
+    expect(passedThrough(fakeRequest(['Via', `1.1 ingress, ${viaEntry('ffffffff')}`]), VIA)).toBe(false)
+    expect(passedThrough(fakeRequest([]), VIA)).toBe(false)
   })
 })

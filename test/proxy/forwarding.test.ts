@@ -315,6 +315,32 @@ describe('front-proxy forwarding', () => {
     expect(upstream.received.length).toBe(before + 1)
   })
 
+  it('refuses a second pass through itself when UPSTREAM_URL leads back to the exporter', async () => {
+    // The "app" hands each callback back to the exporter, headers and all, like a misrouted Service.
+    upstream.setHandler(async (request, res) => {
+      const again = await fetch(`${proxy.url}${request.url.replace('/im/callback', '/callback')}`, {
+        method: 'POST',
+        body: request.body,
+        headers: { via: String(request.headers.via), 'content-type': 'application/json' },
+      })
+      res.writeHead(again.status, { 'Content-Type': again.headers.get('content-type') ?? '' })
+      res.end(await again.text())
+    })
+    const before = upstream.received.length
+
+    const answer = await proxy.post(
+      `/callback?${signedQuery('State.StateChange')}`,
+      '{"CallbackCommand":"State.StateChange"}',
+    )
+
+    expect(answer.status).toBe(508)
+    expect(JSON.parse(answer.text)).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 50801 })
+    expect(upstream.received.length).toBe(before + 1)
+    expect(proxy.proxyLogs.some((line) => line.level === 'error' && String(line.msg).includes('loop'))).toBe(
+      true,
+    )
+  })
+
   it('never forwards a malformed body', async () => {
     const before = upstream.received.length
     const answer = await proxy.post(`/callback?${signedQuery('State.StateChange')}`, '{"CallbackCommand":')
