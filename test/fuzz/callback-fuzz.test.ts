@@ -70,7 +70,11 @@ const quantityText = mostly(
   ),
 )
 
-const anyJsonText = fc.jsonValue({ maxDepth: 3 }).map(json)
+/** Any JSON value as a field: small ones, or rarely an array nested deep enough to overflow a recursive printer. */
+const anyJsonText = mostly(
+  fc.jsonValue({ maxDepth: 3 }).map(json),
+  fc.integer({ min: 20_000, max: 60_000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)),
+)
 
 /**
  * A JSON object from fields (JSON text each), usually all of them, sometimes a random subset, plus
