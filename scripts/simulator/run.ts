@@ -75,6 +75,8 @@ export async function runSimulation(
     await Promise.all(alarms.map(send))
     summary.rounds++
     hooks.onRound?.({ phase: phaseAt(progress), elapsedSeconds: elapsedMs / 1000, alarms: alarms.length - 1 })
+    // Everything rejected in the first round: a wrong token, SDKAppID or URL won't fix itself.
+    if (summary.rounds === 1 && summary.failed === summary.sent) break
 
     const nextRoundMs = summary.rounds * options.intervalSeconds * 1000
     const waitMs = Math.min(nextRoundMs, durationMs) - (Date.now() - started)

@@ -1,9 +1,15 @@
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseOptions, UsageError } from '../../scripts/simulator/options.js'
 import { groupQuotaAt, phaseAt, utilisationAt } from '../../scripts/simulator/pattern.js'
 import { runSimulation } from '../../scripts/simulator/run.js'
 import { sampleValue } from '../helpers/callbacks.js'
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
+import { repoRoot } from './paths.js'
+
+const run = promisify(execFile)
 
 const steps = Array.from({ length: 200 }, (_, step) => step / 200)
 
@@ -101,17 +107,54 @@ describe('simulator against the real exporter', () => {
     ).toBe(0)
   })
 
-  it('reports the failure when the token is wrong', async () => {
+  it('stops after the first round and reports the failure when the token is wrong', async () => {
     const options = parseOptions(
-      ['--url', `${exporter.url}/callback`, '--token', 'wrong', '--duration', '5'],
+      ['--url', `${exporter.url}/callback`, '--token', 'wrong', '--duration', '60'],
       {},
     )
     if (options === 'help') throw new Error('unexpected help')
-    const controller = new AbortController()
-    setTimeout(() => controller.abort(), 300)
-    const summary = await runSimulation(options, { signal: controller.signal })
+    const summary = await runSimulation(options)
+    expect(summary.rounds).toBe(1)
     expect(summary.failed).toBe(summary.sent)
     expect(summary.firstFailure?.status).toBe(401)
     expect(summary.firstFailure?.body).toContain('bad_signature')
+  })
+})
+
+describe('npm run simulate', () => {
+  let exporter: TestExporter
+  const tsx = join(repoRoot, 'node_modules/.bin/tsx')
+
+  beforeAll(async () => {
+    exporter = await startExporter({ config: { callbackToken: 'cli-token' } })
+  })
+
+  afterAll(async () => {
+    await exporter?.close()
+  })
+
+  it('prints its usage with --help', async () => {
+    const { stdout } = await run(tsx, ['scripts/simulate.ts', '--help'], { cwd: repoRoot })
+    expect(stdout).toContain('Usage: npm run simulate')
+  })
+
+  it('exits 1 and says why when the exporter rejects its callbacks', async () => {
+    const failed = await run(
+      tsx,
+      ['scripts/simulate.ts', '--url', `${exporter.url}/callback`, '--duration', '60'],
+      { cwd: repoRoot, env: { ...process.env, CALLBACK_TOKEN: 'not-the-token' } },
+    ).catch((error: { code: number; stdout: string; stderr: string }) => error)
+    expect('code' in failed && failed.code).toBe(1)
+    expect(failed.stdout).toContain('1 rounds')
+    expect(failed.stderr).toContain('answered 401')
+    expect(failed.stderr).toContain('bad_signature')
+  })
+
+  it('exits 2 on a bad option', async () => {
+    const failed = await run(tsx, ['scripts/simulate.ts', '--duration', 'forever'], { cwd: repoRoot }).catch(
+      (error: { code: number; stderr: string }) => error,
+    )
+    expect('code' in failed && failed.code).toBe(2)
+    expect(failed.stderr).toContain('--duration must be a number')
   })
 })
