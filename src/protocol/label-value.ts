@@ -7,14 +7,12 @@ export function isValidLabelValue(value: string): boolean {
 
 /**
  * A short, printable rendering of untrusted input for error messages and logs: strings quoted and
- * escaped as JSON, other values as JSON (`5`, `null`, `[1,2]`), all cut to `max` characters.
+ * escaped as JSON and cut to `max` characters, numbers, booleans and null as themselves, arrays and
+ * objects by kind only (rendering them could recurse as deep as the client nested them).
  */
 export function quoteForMessage(value: unknown, max = 64): string {
-  const cut = (text: string) => (text.length > max ? `${text.slice(0, max)}…` : text)
-  if (typeof value === 'string') return JSON.stringify(cut(value))
-  try {
-    return cut(JSON.stringify(value) ?? String(value))
-  } catch {
-    return cut(String(value))
-  }
+  if (typeof value === 'string') return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value)
+  if (Array.isArray(value)) return 'an array'
+  if (value !== null && typeof value === 'object') return 'an object'
+  return String(value)
 }
