@@ -72,6 +72,14 @@ describe('parsePayload: Alert.RequestOverLimit', () => {
     expect(detailOf(ALERT_REQUEST_OVER_LIMIT, body)).toContain(detail)
   })
 
+  it('describes deeply nested values by kind, without recursing into them', () => {
+    let deep: unknown = 1
+    for (let i = 0; i < 100_000; i++) deep = [deep]
+    expect(detailOf(ALERT_REQUEST_OVER_LIMIT, { ...alert, ServiceName: deep, Limit: { a: deep } })).toBe(
+      'ServiceName must be a string, got an array; Limit must be a finite non-negative number, got an object',
+    )
+  })
+
   it('names every bad field at once', () => {
     expect(detailOf(ALERT_REQUEST_OVER_LIMIT, {})).toBe(
       'ServiceName is missing; Command is missing; Request is missing; Limit is missing',
