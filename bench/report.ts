@@ -111,13 +111,15 @@ export function renderMarkdown(r: BenchResults): string {
   }
   if (r.scale) {
     out.push(
-      '**Scrape**: `/metrics` time to the last byte (median / slowest) and size on the wire.',
+      "**Scrape**: `/metrics` time to the last byte (median / slowest), the exporter's CPU time per scrape, and the size on the wire.",
       '',
       '| tracked APIs | samples | text | text + gzip | OpenMetrics | OpenMetrics + gzip |',
       '|---:|---:|---|---|---|---|',
     )
     for (const s of r.scale) {
-      const cells = s.scrapes.map((x) => `${fmt(x.medianMs)} / ${fmt(x.maxMs)} ms, ${kib(x.bytes)}`)
+      const cells = s.scrapes.map(
+        (x) => `${fmt(x.medianMs)} / ${fmt(x.maxMs)} ms, CPU ${fmt(x.cpuMs, 1)} ms, ${kib(x.bytes)}`,
+      )
       out.push(`| ${s.apis} | ${s.samples} | ${cells.join(' | ')} |`)
     }
     out.push(

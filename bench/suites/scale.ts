@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { type Builds, ROOT } from '../lib/build.js'
 import { apiCatalog, sdkAppIdsFor } from '../lib/callbacks.js'
 import { metricsScraper, sampleOf, sendAlerts, startProbe } from '../lib/client.js'
+import { cpuSeconds } from '../lib/process-cpu.js'
 import { max, median, quantile, round } from '../lib/stats.js'
 import { startExporter } from '../lib/targets.js'
 
@@ -37,6 +38,8 @@ export interface ScrapeFigures {
   bytes: number
   medianMs: number
   maxMs: number
+  /** The exporter's CPU time per scrape (Linux): steadier than wall time on a shared machine. */
+  cpuMs: number | undefined
 }
 
 export interface SizeFigures {
@@ -117,12 +120,18 @@ export async function benchScale(options: ScaleOptions): Promise<SizeFigures[]> 
         const first = await scraper.scrape(variant.headers, variant.name === 'text')
         if (first.text !== undefined) samples = first.text.split('\n').filter((l) => l && l[0] !== '#').length
         const times: number[] = []
+        const cpuBefore = cpuSeconds(exporter.pid)
         for (let i = 0; i < options.scrapes; i++) times.push((await scraper.scrape(variant.headers)).ms)
+        const cpuAfter = cpuSeconds(exporter.pid)
         scrapes.push({
           variant: variant.name,
           bytes: first.bytes,
           medianMs: round(median(times), 2),
           maxMs: round(max(times), 2),
+          cpuMs:
+            cpuBefore === undefined || cpuAfter === undefined
+              ? undefined
+              : round(((cpuAfter - cpuBefore) * 1000) / options.scrapes, 1),
         })
       }
 
