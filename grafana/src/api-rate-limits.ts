@@ -19,6 +19,7 @@ import {
   labelVariable,
   legendTable,
   query,
+  runbookLink,
   tableQuery,
   thresholdLines,
   thresholds,
@@ -50,6 +51,7 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
     .refresh(config.dashboardRefresh)
     .tooltip(DashboardCursorSync.Crosshair)
     .link(dashboardsLink())
+    .link(runbookLink(config))
     .withVariable(datasourceVariable())
     .withVariable(jobVariable(config))
     .withVariable(labelVariable('sdkappid', 'SDKAppID', 'tencent_chat_exporter_callbacks_total{job=~"$job"}'))

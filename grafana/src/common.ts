@@ -30,6 +30,16 @@ export function dashboardsLink() {
     .keepTime(true)
 }
 
+/** A link to the alerts' runbook, next to the dashboards drop-down. */
+export function runbookLink(config: MonitoringConfig) {
+  return new DashboardLinkBuilder('Runbook')
+    .type(DashboardLinkType.Link)
+    .url(config.runbookUrl)
+    .icon('doc')
+    .tooltip('What each TencentChat alert means and what to do')
+    .targetBlank(true)
+}
+
 export function datasourceVariable() {
   return new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus')
 }
@@ -100,7 +110,7 @@ export const GAPS_MEAN_BELOW_80 =
  * Fills in what the SDK leaves unset and Grafana would otherwise fill in on load (so that every save of an
  * unchanged dashboard would differ from the committed file): stable panel ids in dashboard order, refIds
  * A, B, ... per panel, the datasource variable on every panel as well as on its queries, and the built-in
- * "Annotations & Alerts" annotation (Grafana expects `annotations.list`).
+ * "Annotations & Alerts" annotation (Grafana expects `annotations.list`). Links stay in the top bar.
  */
 export function finalize(dashboard: Dashboard): Dashboard {
   let id = 1
@@ -115,6 +125,8 @@ export function finalize(dashboard: Dashboard): Dashboard {
       })
     }
   }
+  // The SDK puts links in Grafana 12's controls menu; next to the variables they are seen.
+  for (const link of dashboard.links ?? []) delete link.placement
   dashboard.annotations = {
     list: [
       {

@@ -16,6 +16,7 @@ import {
   jobVariable,
   legendTable,
   query,
+  runbookLink,
   thresholds,
   WITHOUT_REPLICA,
 } from './common.js'
@@ -35,6 +36,7 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
     .refresh(config.dashboardRefresh)
     .tooltip(DashboardCursorSync.Crosshair)
     .link(dashboardsLink())
+    .link(runbookLink(config))
     .withVariable(datasourceVariable())
     .withVariable(jobVariable(config))
 
