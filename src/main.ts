@@ -50,24 +50,7 @@ async function main(): Promise<void> {
   if (exporter.metricsApp && config.metricsPort !== undefined) {
     servers.push(await listen(exporter.metricsApp, config.metricsPort, config.host))
   }
-  exporter.readiness.ready = true
-  logger.info(
-    {
-      version: VERSION,
-      host: config.host,
-      port: portOf(servers[0] as Server),
-      metrics_port: servers[1] ? portOf(servers[1]) : undefined,
-      callback_path: config.callbackPath,
-      sdkappids: config.sdkAppIds ? [...config.sdkAppIds] : 'any',
-      authentication: config.callbackToken ? 'sign' : 'off',
-      alert_ttl_seconds: config.alertTtlSeconds,
-      max_series: config.maxSeries,
-      upstream: upstream ? upstream.url.origin + upstream.url.pathname : undefined,
-    },
-    'tencent-chat-exporter listening',
-  )
-  warnAboutOpenDoors(config, logger)
-
+  // Handlers first: a signal that arrives once "listening" is logged must already be handled.
   let stopping = false
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return
@@ -90,6 +73,23 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
+  exporter.readiness.ready = true
+  logger.info(
+    {
+      version: VERSION,
+      host: config.host,
+      port: portOf(servers[0] as Server),
+      metrics_port: servers[1] ? portOf(servers[1]) : undefined,
+      callback_path: config.callbackPath,
+      sdkappids: config.sdkAppIds ? [...config.sdkAppIds] : 'any',
+      authentication: config.callbackToken ? 'sign' : 'off',
+      alert_ttl_seconds: config.alertTtlSeconds,
+      max_series: config.maxSeries,
+      upstream: upstream ? upstream.url.origin + upstream.url.pathname : undefined,
+    },
+    'tencent-chat-exporter listening',
+  )
+  warnAboutOpenDoors(config, logger)
 }
 
 main().catch((error: unknown) => {

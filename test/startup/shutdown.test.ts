@@ -142,6 +142,26 @@ describe('graceful shutdown', { timeout: 40_000 }, () => {
     expect(exporter.logs().map((line) => line.msg)).toContain('stopped')
   })
 
+  it('SIGTERM with METRICS_PORT: both listeners close, a scrape in flight on keep-alive finishes', async () => {
+    const exporter = spawnExporter(['node', entry.main], { env: { SDKAPPIDS: SDKAPPID, METRICS_PORT: '0' } })
+    running.push(exporter)
+    const started = await exporter.waitForLog((line) => line.msg === 'tencent-chat-exporter listening')
+    const ports = [started.port as number, started.metrics_port as number]
+    expect(ports[1]).toBeGreaterThan(0)
+    // Prometheus keeps its scrape connection alive too: one idle, on the metrics listener.
+    expect((await fetchWithAgent(`http://127.0.0.1:${ports[1]}/metrics`)).status).toBe(200)
+    const held = await holdCallback(`http://127.0.0.1:${ports[0]}`)
+
+    const signalled = Date.now()
+    exporter.child.kill('SIGTERM')
+    await exporter.waitForLog(shuttingDown)
+    for (const port of ports) expect(await refusedSoon(port)).toBe('ECONNREFUSED')
+    held.finish()
+    expect((await held.answer).status).toBe(200)
+    expect(await exporter.exited).toEqual({ code: 0, signal: null })
+    expect(Date.now() - signalled).toBeLessThan(8_000)
+  })
+
   it('SIGINT: exits 0 like SIGTERM', async () => {
     const { exporter } = await start()
     exporter.child.kill('SIGINT')
