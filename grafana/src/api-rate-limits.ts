@@ -53,7 +53,7 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
     .link(dashboardsLink())
     .link(runbookLink(config))
     .withVariable(datasourceVariable())
-    .withVariable(jobVariable(config))
+    .withVariable(jobVariable())
     .withVariable(labelVariable('sdkappid', 'SDKAppID', 'tencent_chat_exporter_callbacks_total{job=~"$job"}'))
     .withVariable(
       labelVariable(

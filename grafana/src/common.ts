@@ -48,8 +48,8 @@ export function datasourceVariable() {
  * A multi-value query variable with "All". All is `.*` rather than the list of values, so series that
  * appeared after the dashboard loaded are not left out.
  */
-export function labelVariable(name: string, label: string, selector: string, current?: string) {
-  const variable = new QueryVariableBuilder(name)
+export function labelVariable(name: string, label: string, selector: string) {
+  return new QueryVariableBuilder(name)
     .label(label)
     .datasource(datasource)
     .query(`label_values(${selector}, ${name})`)
@@ -59,15 +59,15 @@ export function labelVariable(name: string, label: string, selector: string, cur
     .multi(true)
     .includeAll(true)
     .allValue('.*')
-  return variable.current(
-    current === undefined
-      ? { text: 'All', value: '$__all', selected: true }
-      : { text: current, value: current, selected: true },
-  )
+    .current({ text: 'All', value: '$__all', selected: true })
 }
 
-export function jobVariable(config: MonitoringConfig) {
-  return labelVariable('job', 'Job', 'tencent_chat_exporter_build_info', config.jobName)
+/**
+ * Jobs that scrape an exporter: only they have its build_info, so All (the default) means every exporter,
+ * whatever its job is called.
+ */
+export function jobVariable() {
+  return labelVariable('job', 'Job', 'tencent_chat_exporter_build_info')
 }
 
 /** A range query (time series panels). */

@@ -38,7 +38,7 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
     .link(dashboardsLink())
     .link(runbookLink(config))
     .withVariable(datasourceVariable())
-    .withVariable(jobVariable(config))
+    .withVariable(jobVariable())
 
     .withRow(new RowBuilder('Overview'))
     .withPanel(

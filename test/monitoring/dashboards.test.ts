@@ -54,7 +54,9 @@ describe('Grafana dashboards', () => {
     for (const variable of variables.slice(1)) {
       expect(variable).toMatchObject({ multi: true, includeAll: true, allValue: '.*' })
     }
-    expect(variables[1]?.current).toMatchObject({ value: monitoringConfig.jobName })
+    // All by default: only exporters have tencent_chat_exporter_build_info, whatever their job is called.
+    expect(variables[1]?.current).toMatchObject({ value: '$__all' })
+    expect(variables[1]?.query).toBe('label_values(tencent_chat_exporter_build_info, job)')
   })
 
   it('use $__rate_interval or $__range for every range selector', () => {
