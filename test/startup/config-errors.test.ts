@@ -20,12 +20,14 @@ let files: string
 const running: ExporterProcess[] = []
 
 beforeAll(async () => {
-  ;[entry, files] = await Promise.all([buildEntryPoint(), mkdtemp(join(tmpdir(), 'tce-config-'))])
+  // The folder first, so that afterAll removes it even when the build fails.
+  files = await mkdtemp(join(tmpdir(), 'tce-config-'))
   await writeFile(join(files, 'empty-token'), '')
   await writeFile(join(files, 'newline-only-token'), '\n')
   await writeFile(join(files, 'token'), 'file-token\n')
   await writeFile(join(files, 'crlf-token'), 'file-token\r\n')
   await writeFile(join(files, 'spaced-token'), 'has space secret-XYZ\n')
+  entry = await buildEntryPoint()
 })
 
 afterAll(async () => {

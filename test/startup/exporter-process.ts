@@ -30,6 +30,7 @@ export async function buildEntryPoint(): Promise<BuiltEntryPoint> {
       cwd: PROJECT_ROOT,
     })
   } catch (error) {
+    await rm(dir, { recursive: true, force: true })
     const { stdout, stderr } = error as { stdout?: string; stderr?: string }
     throw new Error(`npm run build failed:\n${stdout}${stderr}`)
   }
