@@ -5,7 +5,6 @@ import {
   DashboardCursorSync,
   RowBuilder,
 } from '@grafana/grafana-foundation-sdk/dashboard'
-import * as stat from '@grafana/grafana-foundation-sdk/stat'
 import * as table from '@grafana/grafana-foundation-sdk/table'
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { MonitoringConfig } from '../../prometheus/config.js'
@@ -20,6 +19,7 @@ import {
   legendTable,
   query,
   runbookLink,
+  statPanel,
   tableQuery,
   thresholdLines,
   thresholds,
@@ -72,7 +72,7 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
 
     .withRow(new RowBuilder('Now'))
     .withPanel(
-      new stat.PanelBuilder()
+      statPanel()
         .title('APIs above 80% of their limit')
         .description(`Tracked APIs whose latest utilisation is at least ${near}. ${GAPS_MEAN_BELOW_80}`)
         .withTarget(instant(`count(${utilisation} >= ${near}) or vector(0)`))
@@ -83,7 +83,7 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
         .span(6),
     )
     .withPanel(
-      new stat.PanelBuilder()
+      statPanel()
         .title('APIs over their limit')
         .description(
           `Tracked APIs whose latest utilisation is at least ${over}: Chat is throttling them now. ${GAPS_MEAN_BELOW_80}`,
@@ -96,7 +96,7 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
         .span(6),
     )
     .withPanel(
-      new stat.PanelBuilder()
+      statPanel()
         .title('Rate-limit alarms in range')
         .description('Alert.RequestOverLimit callbacks received in the dashboard time range.')
         .withTarget(
@@ -108,7 +108,7 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
         .span(6),
     )
     .withPanel(
-      new stat.PanelBuilder()
+      statPanel()
         .title('Highest group daily quota use')
         .description(
           "Highest QuotaUsed / Quota among the selected apps' latest Group.CallbackOnDailyGroupQuotaAlarm. Chat alarms from 70%; empty means no alarm within ALERT_TTL_SECONDS.",

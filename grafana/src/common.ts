@@ -11,6 +11,7 @@ import {
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard'
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus'
+import * as stat from '@grafana/grafana-foundation-sdk/stat'
 import type { MonitoringConfig } from '../../prometheus/config.js'
 
 /** Every panel and variable queries through the `datasource` variable, so one dashboard serves any Prometheus. */
@@ -82,6 +83,13 @@ export function instant(expr: string, legendFormat = '__auto') {
 
 export function tableQuery(expr: string) {
   return instant(expr).format(PromQueryFormat.Table)
+}
+
+/** A stat showing each series' latest value (the SDK leaves the reducer list empty). */
+export function statPanel() {
+  return new stat.PanelBuilder().reduceOptions(
+    new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false),
+  )
 }
 
 /** Green below the first step, then each step's colour from its value up. */

@@ -5,7 +5,6 @@ import {
   DashboardCursorSync,
   RowBuilder,
 } from '@grafana/grafana-foundation-sdk/dashboard'
-import * as stat from '@grafana/grafana-foundation-sdk/stat'
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { MonitoringConfig } from '../../prometheus/config.js'
 import {
@@ -17,6 +16,7 @@ import {
   legendTable,
   query,
   runbookLink,
+  statPanel,
   thresholds,
   WITHOUT_REPLICA,
 } from './common.js'
@@ -42,7 +42,7 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
 
     .withRow(new RowBuilder('Overview'))
     .withPanel(
-      new stat.PanelBuilder()
+      statPanel()
         .title('Replicas up')
         .description('Exporter replicas Prometheus scrapes successfully now.')
         .withTarget(instant(`sum(up{${job}})`))
@@ -58,7 +58,7 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
         .span(6),
     )
     .withPanel(
-      new stat.PanelBuilder()
+      statPanel()
         .title('Version')
         .description(
           'Exporter versions running (tencent_chat_exporter_build_info), with the replicas on each.',
@@ -75,7 +75,7 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
         .span(6),
     )
     .withPanel(
-      new stat.PanelBuilder()
+      statPanel()
         .title('Tracked APIs')
         .description(
           'APIs tracked now by the fullest replica; each replica tracks at most MAX_SERIES (see "Tracked APIs against the cap").',
@@ -86,7 +86,7 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
         .span(6),
     )
     .withPanel(
-      new stat.PanelBuilder()
+      statPanel()
         .title('Alert TTL')
         .description(
           "ALERT_TTL_SECONDS: how long an alarm's QPS and utilisation stay exposed after Chat's latest alarm.",

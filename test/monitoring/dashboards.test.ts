@@ -23,6 +23,18 @@ describe('Grafana dashboards', () => {
     }
   })
 
+  it('reduce every stat to its latest value', () => {
+    for (const dashboard of Object.values(all)) {
+      const stats = (dashboard.panels ?? []).filter((panel) => panel.type === 'stat') as Array<{
+        title: string
+        options: { reduceOptions: { calcs: string[] } }
+      }>
+      expect(stats.length).toBeGreaterThan(0)
+      for (const panel of stats)
+        expect(panel.options.reduceOptions.calcs, panel.title).toEqual(['lastNotNull'])
+    }
+  })
+
   it('give every panel a unique id', () => {
     for (const dashboard of Object.values(all)) {
       const ids = (dashboard.panels ?? []).map((panel) => panel.id)
