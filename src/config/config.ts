@@ -173,15 +173,19 @@ function checkToken(variable: string, token: string): string {
 }
 
 function describeIssues(error: z.ZodError, env: Env): string {
-  return error.issues
-    .map((issue) => {
-      const variable = String(issue.path[0] ?? 'environment')
-      const raw = env[variable]
-      const got =
-        raw === undefined ? '' : `, got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)}`
-      return `${variable}: ${issue.message}${got}`
-    })
-    .join('; ')
+  const messages = error.issues.map((issue) => {
+    const variable = String(issue.path[0] ?? 'environment')
+    const raw = env[variable]
+    return `${variable}: ${issue.message}${raw === undefined ? '' : `, got ${JSON.stringify(shownValue(raw))}`}`
+  })
+  // A list variable reports each bad entry with the same message: say it once.
+  return [...new Set(messages)].join('; ')
+}
+
+/** The value as it may appear in a message: cut short, and without credentials in a URL. */
+function shownValue(raw: string): string {
+  const safe = raw.replace(/:\/\/[^/@]*@/, '://…@')
+  return safe.length > 80 ? `${safe.slice(0, 80)}…` : safe
 }
 
 /** Validates the environment and returns the configuration, or throws a ConfigError naming each bad variable. */

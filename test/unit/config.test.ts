@@ -101,6 +101,14 @@ describe('loadConfig', () => {
     expect(errorOf(env)).toMatch(message)
   })
 
+  it('says a repeated problem of a list once, and never shows URL credentials', () => {
+    expect(errorOf({ SDKAPPIDS: 'abc,def' })).toBe(
+      'SDKAPPIDS: must be a comma-separated list of numeric SDKAppIDs such as 1400000001, got "abc,def"',
+    )
+    const message = errorOf({ UPSTREAM_URL: 'ftp://user:pa55word@app.local/cb' })
+    expect(message).toBe('UPSTREAM_URL: must be an http:// or https:// URL, got "ftp://…@app.local/cb"')
+  })
+
   it('reports every bad variable at once', () => {
     const message = errorOf({ PORT: 'x', LOG_LEVEL: 'y' })
     expect(message).toContain('PORT:')
