@@ -20,23 +20,9 @@ export async function listen(app: Koa, port: number, host: string): Promise<Serv
   server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs
   server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs
   server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs
-  closeConnectionsOnceStopped(server)
   server.listen(port, host)
   await once(server, 'listening')
   return server
-}
-
-/**
- * `server.close()` closes only the keep-alive connections idle at that moment: a connection whose
- * request is in flight stays open after its answer (until keepAliveTimeout), so `close()` never
- * completes and shutdown ends in the forced exit. Once the server stops listening, close each
- * connection as soon as its answer is sent.
- */
-function closeConnectionsOnceStopped(server: Server): void {
-  const onFinish = () => {
-    if (!server.listening) server.closeIdleConnections()
-  }
-  server.on('request', (_request, response) => response.on('finish', onFinish))
 }
 
 export function portOf(server: Server): number {
@@ -48,6 +34,12 @@ export function portOf(server: Server): number {
  * to finish. Resolves `true` when all finished within `graceMs`, else cuts the rest and resolves `false`.
  */
 export async function closeGracefully(servers: Server[], graceMs: number): Promise<boolean> {
+  // close() only closes the keep-alive connections idle at that moment; one whose request is in flight
+  // would stay open after its answer until keepAliveTimeout. Close those as they fall idle. Polling
+  // during shutdown keeps this off the request path.
+  const closeIdle = setInterval(() => {
+    for (const server of servers) server.closeIdleConnections()
+  }, 20)
   const closed = Promise.all(
     servers.map(
       (server) =>
@@ -64,6 +56,7 @@ export async function closeGracefully(servers: Server[], graceMs: number): Promi
   })
   const finished = await Promise.race([closed, timedOut])
   clearTimeout(timer)
+  clearInterval(closeIdle)
   if (!finished) for (const server of servers) server.closeAllConnections()
   return finished
 }
