@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildAll, OUT_DIR, ROOT, removeBuilds } from './lib/build.js'
 import { killAll } from './lib/children.js'
@@ -13,10 +15,11 @@ import { benchSoak } from './suites/soak.js'
 
 const USAGE = `usage: npm run bench [-- options]   (tsx bench/run.ts)
   --quick              short rounds and smaller sizes (about a minute; what CI runs)
-  --soak               also run the RSS soak (10 minutes at a fixed rate; not in CI)
+  --soak               also run the RSS soak (10 minutes at a fixed rate; not in CI);
+                       (--only soak runs the soak alone)
   --soak-seconds N     soak length (default 600)
   --profile            run the ingest servers under node --cpu-prof (bench/.out/profiles)
-  --only LIST          comma-separated suites: ingest,scale,proxy (default all)
+  --only LIST          comma-separated suites: ingest,scale,proxy,soak (default: the first three)
   --out FILE           where to write the JSON results (default: bench/results.json for a full run,
                        bench/.out/results-quick.json for --quick); a full run to the default place
                        also refreshes the figures in BENCHMARKS.md`
@@ -87,6 +90,13 @@ function refreshBenchmarksMd(markdown: string): void {
   writeFileSync(BENCHMARKS_MD, `${doc.slice(0, from + start.length)}\n${markdown}\n${doc.slice(to)}`)
 }
 
+/** Formats a results file inside the project as Biome would, so that `npm run lint` passes on it. */
+function formatLikeTheProject(file: string): void {
+  if (relative(ROOT, file).startsWith('..')) return
+  const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome')
+  execFileSync(process.execPath, [biome, 'format', '--write', file], { cwd: ROOT, stdio: 'ignore' })
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date()
   const loadAverageAtStart = os.loadavg()
@@ -137,7 +147,7 @@ async function main(): Promise<void> {
     }
   }
   let soak: BenchResults['soak']
-  if (flags.soak) {
+  if (flags.soak || suites.has('soak')) {
     const seconds = Number(flags['soak-seconds'])
     log(`soak: ${seconds} s at 500 callbacks/s`)
     soak = await benchSoak({ builds, seconds, rate: 500, log })
@@ -160,7 +170,9 @@ async function main(): Promise<void> {
   const markdown = renderMarkdown(results)
   mkdirSync(dirname(outFile), { recursive: true })
   writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`)
-  if (!quick && flags.out === undefined && suites.size === 3) refreshBenchmarksMd(markdown)
+  formatLikeTheProject(outFile)
+  const everything = ['ingest', 'scale', 'proxy'].every((suite) => suites.has(suite))
+  if (!quick && flags.out === undefined && everything) refreshBenchmarksMd(markdown)
   process.stdout.write(`\n${markdown}\n\n`)
   log(`results: ${outFile}`)
 }
