@@ -12,6 +12,7 @@ import {
   dashboardsLink,
   datasourceVariable,
   finalize,
+  firingAlertsAnnotation,
   GAPS_MEAN_BELOW_80,
   instant,
   jobVariable,
@@ -52,6 +53,7 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
     .tooltip(DashboardCursorSync.Crosshair)
     .link(dashboardsLink())
     .link(runbookLink(config))
+    .annotation(firingAlertsAnnotation())
     .withVariable(datasourceVariable())
     .withVariable(jobVariable())
     .withVariable(labelVariable('sdkappid', 'SDKAppID', 'tencent_chat_exporter_callbacks_total{job=~"$job"}'))

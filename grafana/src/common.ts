@@ -1,5 +1,6 @@
 import * as common from '@grafana/grafana-foundation-sdk/common'
 import {
+  AnnotationQueryBuilder,
   type Dashboard,
   DashboardLinkBuilder,
   DashboardLinkType,
@@ -85,6 +86,20 @@ export function tableQuery(expr: string) {
   return instant(expr).format(PromQueryFormat.Table)
 }
 
+/** Marks on every time series when a TencentChat alert of the selected apps fired, from Prometheus' ALERTS. */
+export function firingAlertsAnnotation() {
+  return new AnnotationQueryBuilder()
+    .name('TencentChat alerts')
+    .datasource(datasource)
+    .enable(true)
+    .iconColor('red')
+    .expr('ALERTS{alertname=~"TencentChat.*", alertstate="firing", sdkappid=~"$sdkappid"}')
+    .step('60s')
+    .titleFormat('{{alertname}}')
+    .textFormat('{{severity}}: v4/{{service_name}}/{{command}} of {{sdkappid}}')
+    .tagKeys('severity')
+}
+
 /** A stat showing each series' latest value (the SDK leaves the reducer list empty). */
 export function statPanel() {
   return new stat.PanelBuilder().reduceOptions(
@@ -133,7 +148,7 @@ export function finalize(dashboard: Dashboard): Dashboard {
       })
     }
   }
-  // The SDK puts links in Grafana 12's controls menu; next to the variables they are seen.
+  // The SDK puts links and annotation toggles in Grafana 12's controls menu; beside the variables they are seen.
   for (const link of dashboard.links ?? []) delete link.placement
   dashboard.annotations = {
     list: [
@@ -146,7 +161,9 @@ export function finalize(dashboard: Dashboard): Dashboard {
         name: 'Annotations & Alerts',
         type: 'dashboard',
       },
+      ...(dashboard.annotations?.list ?? []),
     ],
   }
+  for (const annotation of dashboard.annotations.list ?? []) delete annotation.placement
   return dashboard
 }

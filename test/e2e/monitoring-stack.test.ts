@@ -4,6 +4,7 @@ import { monitoringConfig } from '../../prometheus/config.js'
 import { parseOptions } from '../../scripts/simulator/options.js'
 import { runSimulation, type SimulationSummary } from '../../scripts/simulator/run.js'
 import {
+  annotationQueries,
   panelQueries,
   substitute,
   variableAsPromql,
@@ -126,7 +127,7 @@ describe('monitoring bundle end to end', () => {
     )
   })
 
-  it('runs every dashboard panel and variable query without error', async () => {
+  it('runs every dashboard panel, variable and annotation query without error', async () => {
     const all = Object.values(dashboards(monitoringConfig))
     const queries = [
       ...all
@@ -136,6 +137,11 @@ describe('monitoring bundle end to end', () => {
         what: `${variable.dashboard} / $${variable.variable}`,
         expr: variableAsPromql(variable.query),
         instant: true,
+      })),
+      ...all.flatMap(annotationQueries).map((annotation) => ({
+        what: `${annotation.dashboard} / annotation ${annotation.annotation}`,
+        expr: annotation.expr,
+        instant: false,
       })),
     ]
     expect(queries.length).toBeGreaterThan(40)
@@ -168,6 +174,13 @@ describe('monitoring bundle end to end', () => {
       const result = await promQuery(stack.prometheusUrl, substitute(query?.expr ?? '', GRAFANA))
       return Number((result.data?.result[0]?.value as [number, string] | undefined)?.[1])
     }
+    // The alert annotation marks the firing alerts.
+    for (const annotation of Object.values(dashboards(monitoringConfig)).flatMap(annotationQueries)) {
+      const result = await promQuery(stack.prometheusUrl, substitute(annotation.expr, GRAFANA), 60)
+      const names = result.data?.result.map((series) => series.metric.alertname)
+      expect(names, annotation.annotation).toContain('TencentChatApiOverRateLimit')
+    }
+
     // batchsendmsg at 255% and send_group_msg at 115% of their limits; sendmsg near at 95%.
     expect(await counts('APIs over their limit')).toBe(2)
     expect(await counts('APIs above 80% of their limit')).toBe(3)

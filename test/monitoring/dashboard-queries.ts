@@ -70,3 +70,22 @@ export function substitute(expr: string, options: { rateInterval: string; range:
     .replaceAll('$__range', options.range)
     .replace(/\$(\w+)/g, '.*')
 }
+
+export interface AnnotationQuery {
+  dashboard: string
+  annotation: string
+  expr: string
+  datasourceUid: string | undefined
+}
+
+/** Every Prometheus annotation query of a dashboard (the built-in Grafana one has no expression). */
+export function annotationQueries(dashboard: Dashboard): AnnotationQuery[] {
+  return (dashboard.annotations?.list ?? [])
+    .filter((annotation) => annotation.expr !== undefined)
+    .map((annotation) => ({
+      dashboard: dashboard.title ?? '',
+      annotation: annotation.name,
+      expr: annotation.expr ?? '',
+      datasourceUid: annotation.datasource?.uid,
+    }))
+}

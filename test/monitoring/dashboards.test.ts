@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { datasource } from '../../grafana/src/common.js'
 import { dashboards } from '../../grafana/src/index.js'
 import { monitoringConfig } from '../../prometheus/config.js'
-import { panelQueries, variableQueries } from './dashboard-queries.js'
+import { annotationQueries, panelQueries, variableQueries } from './dashboard-queries.js'
 
 const all = dashboards(monitoringConfig)
 const byUid = Object.fromEntries(Object.values(all).map((dashboard) => [dashboard.uid, dashboard]))
@@ -21,6 +21,11 @@ describe('Grafana dashboards', () => {
     for (const dashboard of Object.values(all)) {
       expect(dashboard.annotations?.list?.[0]).toMatchObject({ builtIn: 1, type: 'dashboard' })
     }
+  })
+
+  it('mark when TencentChat alerts fired on the rate-limit dashboard', () => {
+    const [alerts] = annotationQueries(byUid['tencent-chat-api-limits'] as (typeof all)[string])
+    expect(alerts?.expr).toMatch(/^ALERTS\{alertname=~"TencentChat\.\*", alertstate="firing"/)
   })
 
   it('reduce every stat to its latest value', () => {
@@ -45,7 +50,11 @@ describe('Grafana dashboards', () => {
   it('query only through the datasource variable', () => {
     for (const dashboard of Object.values(all)) {
       expect(dashboard.templating?.list?.[0]).toMatchObject({ type: 'datasource', name: 'datasource' })
-      for (const query of [...panelQueries(dashboard), ...variableQueries(dashboard)]) {
+      for (const query of [
+        ...panelQueries(dashboard),
+        ...variableQueries(dashboard),
+        ...annotationQueries(dashboard),
+      ]) {
         expect(query.datasourceUid, JSON.stringify(query)).toBe(datasource.uid)
       }
       for (const panel of dashboard.panels ?? []) {
