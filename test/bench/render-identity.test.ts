@@ -122,3 +122,43 @@ describe('the exporter renders /metrics exactly as prom-client does', () => {
     expect((await renderMetrics(registry, 'text', false)).body).toBe(await registry.metrics())
   })
 })
+
+describe('a large exposition', () => {
+  function large(): Registry {
+    const registry = new Registry()
+    const gauge = new Gauge({ name: 'z_level', help: 'Z.', labelNames: ['api'], registers: [registry] })
+    const counter = new Counter({
+      name: 'z_alerts_total',
+      help: 'Z.',
+      labelNames: ['api'],
+      registers: [registry],
+    })
+    for (let i = 0; i < 6000; i++) {
+      gauge.set({ api: `v4/svc/cmd_${i}` }, i / 7)
+      counter.inc({ api: `v4/svc/cmd_${i}` }, i)
+    }
+    return registry
+  }
+
+  it('is still byte-identical in both formats when rendered in slices', async () => {
+    const registry = large()
+    expect((await renderMetrics(registry, 'text', false)).body).toBe(await large().metrics())
+    const openMetrics = large() as unknown as Registry<OpenMetricsContentType>
+    openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE)
+    expect((await renderMetrics(registry, 'openmetrics', false)).body).toBe(await openMetrics.metrics())
+  })
+
+  it('lets other work run on the event loop while it renders', async () => {
+    const registry = large()
+    let renderDone = false
+    let ranDuringRender = false
+    const rendering = renderMetrics(registry, 'text', false).then(() => {
+      renderDone = true
+    })
+    setImmediate(() => {
+      ranDuringRender = !renderDone
+    })
+    await rendering
+    expect(ranDuringRender).toBe(true)
+  })
+})
