@@ -3,6 +3,7 @@ import type { IngestResult, Target } from './suites/ingest.js'
 import type { ProxyResult } from './suites/proxy.js'
 import type { SizeFigures } from './suites/scale.js'
 import type { SoakResult } from './suites/soak.js'
+import type { StepCost } from './suites/steps.js'
 
 /** What one run measured: bench/results.json keeps the latest full run for comparison between versions. */
 export interface BenchResults {
@@ -14,6 +15,7 @@ export interface BenchResults {
   commit: string | undefined
   machine: Machine & { loadAverageAtStart: number[]; loadAverageAtEnd: number[] }
   ingest: IngestResult | undefined
+  steps: StepCost[] | undefined
   scale: SizeFigures[] | undefined
   proxy: ProxyResult | { skipped: string } | undefined
   soak: SoakResult | undefined
@@ -106,6 +108,17 @@ export function renderMarkdown(r: BenchResults): string {
       '',
       `Ratios (req/s): exporter/bare **${fmt(i.ratios.exporterToBare)}**, exporter/floor **${fmt(i.ratios.exporterToFloor)}**. ` +
         `CPU per request: exporter/bare ${fmt(i.cpuRatios.exporterToBare)}×, exporter/floor ${fmt(i.cpuRatios.exporterToFloor)}×.`,
+      '',
+    )
+  }
+  if (r.steps) {
+    const total = r.steps.reduce((sum, s) => sum + s.micros, 0)
+    out.push(
+      `The exporter's own steps on a callback, CPU µs per call in a warm in-process loop (${fmt(total)} µs in all):`,
+      '',
+      '| step | µs |',
+      '|---|---:|',
+      ...r.steps.map((s) => `| ${s.step} | ${fmt(s.micros)} |`),
       '',
     )
   }

@@ -12,6 +12,7 @@ import { benchIngest } from './suites/ingest.js'
 import { benchProxy } from './suites/proxy.js'
 import { benchScale } from './suites/scale.js'
 import { benchSoak } from './suites/soak.js'
+import { benchSteps } from './suites/steps.js'
 
 const USAGE = `usage: npm run bench [-- options]   (tsx bench/run.ts)
   --quick              short rounds and smaller sizes (about a minute; what CI runs)
@@ -117,6 +118,11 @@ async function main(): Promise<void> {
       log,
     })
   }
+  let steps: BenchResults['steps']
+  if (suites.has('ingest')) {
+    log("the exporter's own steps on a callback, in process")
+    steps = benchSteps(quick ? 20_000 : 200_000)
+  }
   let scale: BenchResults['scale']
   if (suites.has('scale')) {
     log(`scrape and memory at ${PLAN.sizes.join(', ')} tracked APIs`)
@@ -162,6 +168,7 @@ async function main(): Promise<void> {
     commit: gitDescribe(ROOT),
     machine: { ...describeMachine(), loadAverageAtStart, loadAverageAtEnd: os.loadavg() },
     ingest,
+    steps,
     scale,
     proxy,
     soak,

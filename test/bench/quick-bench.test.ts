@@ -59,6 +59,12 @@ describe('bench --quick', () => {
     expect(finite(ingest.ratios.exporterToFloor) && ingest.ratios.exporterToFloor > 0).toBe(true)
   })
 
+  it("times the exporter's own steps on a callback", () => {
+    const steps = results.steps ?? []
+    expect(steps.map((s) => s.step)).toContain('parsePayload (zod)')
+    for (const step of steps) expect(finite(step.micros) && step.micros > 0).toBe(true)
+  })
+
   it('measures /metrics in four variants at each size, gzip smaller than text', () => {
     const scale = results.scale ?? []
     expect(scale.map((s) => s.apis)).toEqual([100, 2000])
