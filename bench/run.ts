@@ -114,6 +114,7 @@ async function main(): Promise<void> {
       warmupSeconds: PLAN.warmupSeconds,
       connections: 32,
       apis: 300,
+      fixedRate: 1000,
       profileDir: flags.profile ? join(OUT_DIR, 'profiles') : undefined,
       log,
     })

@@ -12,6 +12,8 @@ export interface IngestOptions {
   warmupSeconds: number
   connections: number
   apis: number
+  /** Requests per second for the round that measures latency below saturation. */
+  fixedRate: number
   /** When set, every server runs under `node --cpu-prof` and writes `<target>.cpuprofile` here. */
   profileDir?: string
   log: (line: string) => void
@@ -28,6 +30,8 @@ export interface TargetFigures {
   clientCores: number
   /** Server CPU time per request (µs), median over rounds; undefined without /proc. */
   serverCpuMicros: number | undefined
+  /** Latency below saturation: one round at `IngestResult.fixedRate` requests per second. */
+  atFixedRate: { p50Ms: number; p99Ms: number }
   rounds: LoadResult[]
 }
 
@@ -36,6 +40,8 @@ export interface IngestResult {
   rounds: number
   roundSeconds: number
   apis: number
+  /** Requests per second of the fixed-rate round, over the same connections. */
+  fixedRate: number
   targets: Record<Target, TargetFigures>
   /** Median req/s of the exporter over that of the other server. */
   ratios: { exporterToBare: number; exporterToFloor: number }
@@ -69,7 +75,7 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
     }),
   }
   try {
-    const runRound = async (target: Target, seconds: number) => {
+    const runRound = async (target: Target, seconds: number, overallRate?: number) => {
       // Signed afresh for every round: RequestTime must stay within 60 s of the exporter's clock.
       const result = await runLoad({
         url: servers[target].url + CALLBACK_PATH,
@@ -77,6 +83,7 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
         requests: alertRequests(apis),
         connections: options.connections,
         durationSeconds: seconds,
+        overallRate,
       })
       if (result.notOk > 0 || result.errors > 0) {
         throw new Error(
@@ -99,6 +106,13 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
       }
     }
 
+    // At saturation, 32 requests in flight wait their turn (latency ≈ 32 / throughput, even for the
+    // ceiling); a round at a fixed rate shows what one callback costs when the server keeps up.
+    const atFixedRate = {} as Record<Target, LoadResult>
+    for (const target of TARGETS) {
+      atFixedRate[target] = await runRound(target, Math.max(1, options.roundSeconds / 2), options.fixedRate)
+    }
+
     const figures = (target: Target): TargetFigures => {
       const list = rounds[target]
       return {
@@ -108,6 +122,7 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
         maxMs: round(median(list.map((r) => r.maxMs))),
         clientCores: round(median(list.map((r) => r.clientCores)), 2),
         serverCpuMicros: optionalRound(median(list.map((r) => r.serverCpuMicros ?? Number.NaN)), 1),
+        atFixedRate: { p50Ms: round(atFixedRate[target].p50Ms), p99Ms: round(atFixedRate[target].p99Ms) },
         rounds: list.map((r) => ({
           ...r,
           reqPerSec: Math.round(r.reqPerSec),
@@ -125,6 +140,7 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
       rounds: options.rounds,
       roundSeconds: options.roundSeconds,
       apis: options.apis,
+      fixedRate: options.fixedRate,
       targets,
       ratios: {
         exporterToBare: round(targets.exporter.reqPerSec / targets.bare.reqPerSec),
