@@ -70,7 +70,8 @@ export interface SizeFigures {
   }
 }
 
-const GC_HOOK = join(ROOT, 'bench/servers/gc-on-signal.cjs')
+/** Node flags that let the benchmark run a full GC in the exporter on SIGUSR2, before reading memory. */
+export const GC_ON_SIGNAL = ['--expose-gc', '--require', join(ROOT, 'bench/servers/gc-on-signal.cjs')]
 const RESOLUTION_BYTES = 2 ** 20
 const perApi = (growth: number, apis: number) =>
   growth < RESOLUTION_BYTES ? null : Math.round(growth / apis)
@@ -91,7 +92,7 @@ export async function benchScale(options: ScaleOptions): Promise<SizeFigures[]> 
       entry: options.builds.exporter,
       sdkAppIds: sdkAppIdsFor(largest + 1),
       env: { MAX_SERIES: String(largest + 1), ALERT_TTL_SECONDS: '3600' },
-      nodeArgs: ['--expose-gc', '--require', GC_HOOK],
+      nodeArgs: GC_ON_SIGNAL,
     })
     const scraper = metricsScraper(exporter.url)
     try {

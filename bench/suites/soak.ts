@@ -5,6 +5,7 @@ import { metricsScraper, sampleOf } from '../lib/client.js'
 import { runLoad } from '../lib/load.js'
 import { round, slope } from '../lib/stats.js'
 import { startExporter } from '../lib/targets.js'
+import { GC_ON_SIGNAL } from './scale.js'
 
 export interface SoakOptions {
   builds: Builds
@@ -37,6 +38,8 @@ const WINDOW_APIS = 300
  * A fixed rate of signed alerts for `seconds`, scraped every 15 s as Prometheus would. Every 30 s the
  * alerts move to another 300 of 3000 APIs, with a 60 s TTL and MAX_SERIES 2000: series expire, come
  * back and are evicted all along, so that the soak exercises the whole lifecycle, not one steady state.
+ * Each reading follows a full GC in the exporter (SIGUSR2, see GC_ON_SIGNAL), so that the heap's trend
+ * is that of live objects.
  */
 export async function benchSoak(options: SoakOptions): Promise<SoakResult> {
   const catalog = apiCatalog(UNIVERSE)
@@ -44,6 +47,7 @@ export async function benchSoak(options: SoakOptions): Promise<SoakResult> {
     entry: options.builds.exporter,
     sdkAppIds: sdkAppIdsFor(UNIVERSE),
     env: { MAX_SERIES: String(MAX_SERIES), ALERT_TTL_SECONDS: '60' },
+    nodeArgs: GC_ON_SIGNAL,
   })
   const scraper = metricsScraper(exporter.url)
   const samples: SoakResult['samples'] = []
@@ -51,6 +55,9 @@ export async function benchSoak(options: SoakOptions): Promise<SoakResult> {
   const stopScraping = new AbortController()
   const scrapes = (async () => {
     while (!stopScraping.signal.aborted) {
+      // Heap figures after a full GC: a leak shows as a trend, not hidden in the garbage's sawtooth.
+      process.kill(exporter.pid, 'SIGUSR2')
+      await delay(300)
       const text = (await scraper.scrape({ accept: 'text/plain' }, true)).text as string
       samples.push({
         t: round((performance.now() - started) / 1000, 1),
