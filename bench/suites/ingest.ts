@@ -2,6 +2,7 @@ import type { Builds } from '../lib/build.js'
 import { alertRequests, apiCatalog, CALLBACK_PATH, sdkAppIdsFor } from '../lib/callbacks.js'
 import type { ServerProcess } from '../lib/children.js'
 import { type LoadResult, runLoad } from '../lib/load.js'
+import { type PacedResult, runPaced } from '../lib/paced.js'
 import { median, round } from '../lib/stats.js'
 import { startExporter, startReference } from '../lib/targets.js'
 
@@ -75,7 +76,7 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
     }),
   }
   try {
-    const runRound = async (target: Target, seconds: number, overallRate?: number) => {
+    const runRound = async (target: Target, seconds: number) => {
       // Signed afresh for every round: RequestTime must stay within 60 s of the exporter's clock.
       const result = await runLoad({
         url: servers[target].url + CALLBACK_PATH,
@@ -83,7 +84,6 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
         requests: alertRequests(apis),
         connections: options.connections,
         durationSeconds: seconds,
-        overallRate,
       })
       if (result.notOk > 0 || result.errors > 0) {
         throw new Error(
@@ -107,10 +107,18 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
     }
 
     // At saturation, 32 requests in flight wait their turn (latency ≈ 32 / throughput, even for the
-    // ceiling); a round at a fixed rate shows what one callback costs when the server keeps up.
-    const atFixedRate = {} as Record<Target, LoadResult>
+    // ceiling); a round at an even, fixed rate shows what one callback costs when the server keeps up.
+    const atFixedRate = {} as Record<Target, PacedResult>
     for (const target of TARGETS) {
-      atFixedRate[target] = await runRound(target, Math.max(1, options.roundSeconds / 2), options.fixedRate)
+      const result = await runPaced({
+        origin: servers[target].url,
+        requests: alertRequests(apis),
+        rate: options.fixedRate,
+        seconds: Math.max(1, options.roundSeconds / 2),
+        connections: options.connections,
+      })
+      if (result.notOk > 0) throw new Error(`${target}: ${result.notOk} failed requests at a fixed rate`)
+      atFixedRate[target] = result
     }
 
     const figures = (target: Target): TargetFigures => {

@@ -1,7 +1,7 @@
 import type { Builds } from '../lib/build.js'
 import { CALLBACK_PATH, type PreparedRequest, signedPath } from '../lib/callbacks.js'
 import type { ServerProcess } from '../lib/children.js'
-import { type LoadResult, runLoad } from '../lib/load.js'
+import { type PacedResult, runPaced } from '../lib/paced.js'
 import { median, round } from '../lib/stats.js'
 import { startExporter, startReference } from '../lib/targets.js'
 
@@ -11,7 +11,7 @@ export interface ProxyOptions {
   roundSeconds: number
   warmupSeconds: number
   connections: number
-  /** Requests per second: below saturation, so latencies show the cost of the hop, not queueing. */
+  /** Requests per second, evenly paced: below saturation, so latencies show the hop, not queueing. */
   rate: number
   log: (line: string) => void
 }
@@ -32,6 +32,8 @@ export interface ProxyResult {
   addedP50Ms: number
   addedP99Ms: number
 }
+
+type RoundResult = PacedResult & { reqPerSec: number }
 
 const SDKAPPID = '1400000000'
 const UPSTREAM_PATH = '/app/callback'
@@ -83,21 +85,19 @@ export async function benchProxy(options: ProxyOptions): Promise<ProxyResult> {
       proxied: { url: exporter.url, path: CALLBACK_PATH },
     }
     const runRound = async (name: keyof typeof paths, seconds: number) => {
-      const result = await runLoad({
-        url: paths[name].url,
+      const result = await runPaced({
+        origin: paths[name].url,
         requests: requests(paths[name].path),
+        rate: options.rate,
+        seconds,
         connections: options.connections,
-        durationSeconds: seconds,
-        overallRate: options.rate,
       })
-      if (result.notOk > 0 || result.errors > 0) {
-        throw new Error(`proxy ${name}: ${result.notOk} answers other than 200 and ${result.errors} errors`)
-      }
-      return result
+      if (result.notOk > 0) throw new Error(`proxy ${name}: ${result.notOk} failed requests`)
+      return { ...result, reqPerSec: result.ok / seconds }
     }
     await runRound('direct', options.warmupSeconds)
     await runRound('proxied', options.warmupSeconds)
-    const rounds: Record<keyof typeof paths, LoadResult[]> = { direct: [], proxied: [] }
+    const rounds: Record<keyof typeof paths, RoundResult[]> = { direct: [], proxied: [] }
     for (let i = 0; i < options.rounds; i++) {
       for (const name of i % 2 === 0 ? (['direct', 'proxied'] as const) : (['proxied', 'direct'] as const)) {
         const result = await runRound(name, options.roundSeconds)
@@ -107,7 +107,7 @@ export async function benchProxy(options: ProxyOptions): Promise<ProxyResult> {
         )
       }
     }
-    const figures = (list: LoadResult[]): PathFigures => ({
+    const figures = (list: RoundResult[]): PathFigures => ({
       reqPerSec: Math.round(median(list.map((r) => r.reqPerSec))),
       p50Ms: round(median(list.map((r) => r.p50Ms))),
       p99Ms: round(median(list.map((r) => r.p99Ms))),
