@@ -22,8 +22,8 @@ const USAGE = `usage: npm run bench [-- options]   (tsx bench/run.ts)
   --profile            run the ingest servers under node --cpu-prof (bench/.out/profiles)
   --only LIST          comma-separated suites: ingest,scale,proxy,soak (default: the first three)
   --out FILE           where to write the JSON results (default: bench/results.json for a full run,
-                       bench/.out/results-quick.json for --quick); a full run to the default place
-                       also refreshes the figures in BENCHMARKS.md`
+                       bench/soak-results.json for --only soak, bench/.out/results-quick.json for
+                       --quick); a full run to the default place also refreshes BENCHMARKS.md`
 
 const { values: flags } = parseArgs({
   options: {
@@ -65,7 +65,17 @@ const PLAN = quick
       stallSeconds: 3,
       warmupAlerts: 5000,
     }
-const defaultOut = quick ? join(OUT_DIR, 'results-quick.json') : join(ROOT, 'bench/results.json')
+const SUITES = ['ingest', 'scale', 'proxy', 'soak']
+for (const suite of suites) {
+  if (!SUITES.includes(suite)) {
+    process.stderr.write(`unknown suite ${JSON.stringify(suite)}\n${USAGE}\n`)
+    process.exit(2)
+  }
+}
+const soakOnly = suites.size === 1 && suites.has('soak')
+const defaultOut = quick
+  ? join(OUT_DIR, 'results-quick.json')
+  : join(ROOT, soakOnly ? 'bench/soak-results.json' : 'bench/results.json')
 const outFile = resolve(flags.out ?? defaultOut)
 const BENCHMARKS_MD = join(ROOT, 'BENCHMARKS.md')
 
