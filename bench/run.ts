@@ -99,9 +99,10 @@ function refreshBenchmarksMd(markdown: string): void {
   const to = doc.indexOf(end)
   if (from < 0 || to < from) return
   writeFileSync(BENCHMARKS_MD, `${doc.slice(0, from + start.length)}\n${markdown}\n${doc.slice(to)}`)
+  formatLikeTheProject(BENCHMARKS_MD)
 }
 
-/** Formats a results file inside the project as Biome would, so that `npm run lint` passes on it. */
+/** Formats a file the run wrote inside the project as Biome would, so that `npm run lint` passes on it. */
 function formatLikeTheProject(file: string): void {
   if (relative(ROOT, file).startsWith('..')) return
   const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome')
