@@ -18,25 +18,36 @@ type RawQuery = Record<string, string | string[] | undefined>
 
 const SDKAPPID = /^\d{1,20}$/
 
+type Params = Map<string, string | string[]>
+
 /**
- * Reads the parameters by name, ignoring the case of the name (Chat writes `SdkAppid`, its LiveKit
- * sibling `SdkAppId`); a parameter given twice is ambiguous and rejected.
+ * The parameters by lower-cased name, so that the case of a name does not matter (Chat writes
+ * `SdkAppid`, its LiveKit sibling `SdkAppId`). A name given twice, in any case, maps to an array.
  */
-function pick(query: RawQuery, name: string): string | undefined {
-  const wanted = name.toLowerCase()
-  let found: string | undefined
-  for (const [key, value] of Object.entries(query)) {
-    if (key.toLowerCase() !== wanted || value === undefined) continue
-    if (Array.isArray(value) || found !== undefined) {
-      throw new CallbackRejection('invalid_payload', `query parameter ${name} is given more than once`)
-    }
-    found = value
+function byLowerCaseName(query: RawQuery): Params {
+  const params: Params = new Map()
+  for (const key in query) {
+    const value = query[key]
+    if (value === undefined) continue
+    const name = key.toLowerCase()
+    const seen = params.get(name)
+    params.set(name, seen === undefined ? value : [seen, value].flat())
   }
-  return found
+  return params
+}
+
+/** One parameter's value; one given more than once is ambiguous and rejected. */
+function pick(params: Params, name: string): string | undefined {
+  const value = params.get(name.toLowerCase())
+  if (Array.isArray(value)) {
+    throw new CallbackRejection('invalid_payload', `query parameter ${name} is given more than once`)
+  }
+  return value
 }
 
 export function parseCallbackQuery(query: RawQuery): CallbackQuery {
-  const sdkAppId = pick(query, 'SdkAppid')
+  const params = byLowerCaseName(query)
+  const sdkAppId = pick(params, 'SdkAppid')
   if (sdkAppId === undefined || sdkAppId === '') {
     throw new CallbackRejection('invalid_payload', 'query parameter SdkAppid is missing')
   }
@@ -46,7 +57,7 @@ export function parseCallbackQuery(query: RawQuery): CallbackQuery {
       `query parameter SdkAppid must be a numeric SDKAppID, got ${quoteForMessage(sdkAppId)}`,
     )
   }
-  const callbackCommand = pick(query, 'CallbackCommand')
+  const callbackCommand = pick(params, 'CallbackCommand')
   if (callbackCommand === undefined || callbackCommand === '') {
     throw new CallbackRejection('invalid_payload', 'query parameter CallbackCommand is missing')
   }
@@ -59,10 +70,10 @@ export function parseCallbackQuery(query: RawQuery): CallbackQuery {
   return {
     sdkAppId,
     callbackCommand,
-    sign: pick(query, 'Sign'),
-    requestTime: pick(query, 'RequestTime'),
-    optPlatform: pick(query, 'OptPlatform'),
-    contentType: pick(query, 'contenttype'),
-    clientIp: pick(query, 'ClientIP'),
+    sign: pick(params, 'Sign'),
+    requestTime: pick(params, 'RequestTime'),
+    optPlatform: pick(params, 'OptPlatform'),
+    contentType: pick(params, 'contenttype'),
+    clientIp: pick(params, 'ClientIP'),
   }
 }
