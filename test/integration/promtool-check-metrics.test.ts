@@ -1,43 +1,12 @@
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alertBody, callbackUrl, postCallback, SDKAPPID } from '../helpers/callbacks.js'
+import { type PromtoolResult, promtoolCheckMetrics } from '../helpers/promtool.js'
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
 
 // `promtool check metrics` (Prometheus's own linter and parser) on live scrapes of the exporter, with
 // every kind of series present: API alerts, a group quota alarm, another command, a rejection.
 
-const PROMTOOL = process.env.PROMTOOL ?? 'promtool'
 const TEXT_FORMAT = 'text/plain; version=0.0.4; charset=utf-8'
-
-interface Result {
-  code: number | null
-  output: string
-}
-
-/** Pipes an exposition into `promtool check metrics`; its findings are printed on stdout or stderr. */
-function promtoolCheckMetrics(exposition: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PROMTOOL, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk) => {
-      output += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      output += chunk
-    })
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'ENOENT'
-          ? new Error(
-              `${PROMTOOL} is not installed: run scripts/install-test-tools.sh (Debian package "prometheus") or set PROMTOOL`,
-            )
-          : error,
-      )
-    })
-    child.on('close', (code) => resolve({ code, output: output.trim() }))
-    child.stdin.end(exposition)
-  })
-}
 
 /**
  * promtool's findings that we accept, and why: prom-client's default metrics name three gauges
@@ -51,7 +20,7 @@ const ACCEPTED_FINDINGS = new Set(
 )
 
 /** Exit 0, or exit 3 (lint findings, parsed fine) with accepted findings only; returns the rest. */
-function unexpectedFindings(result: Result): string[] {
+function unexpectedFindings(result: PromtoolResult): string[] {
   const findings = result.output.split('\n').filter((line) => line !== '')
   if (result.code === 0 && findings.length === 0) return []
   if (result.code !== 3) return [`promtool exited ${result.code}: ${result.output}`]

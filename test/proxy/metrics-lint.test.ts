@@ -1,26 +1,8 @@
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SDKAPPID } from '../helpers/callbacks.js'
+import { promtoolCheckMetrics } from '../helpers/promtool.js'
 import { startProxy, type TestProxy } from './start-proxy.js'
 import { type FakeUpstream, startUpstream } from './upstream-server.js'
-
-const PROMTOOL = process.env.PROMTOOL ?? 'promtool'
-
-function promtoolCheckMetrics(exposition: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PROMTOOL, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk) => {
-      output += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      output += chunk
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, output: output.trim() }))
-    child.stdin.end(exposition)
-  })
-}
 
 /** The families of front-proxy mode, each from its # HELP line. */
 function proxyFamilies(exposition: string): string {
