@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 
 /** A server under test, running in its own process so that the load generator never shares its event loop. */
@@ -24,18 +23,6 @@ export interface SpawnOptions {
 }
 
 const running = new Set<ChildProcess>()
-
-/** Asks the kernel for a free loopback port; the port is handed to a child that binds it straight away. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  await once(server, 'close')
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
   const child = spawn(process.execPath, options.args, {

@@ -1,5 +1,6 @@
+import { freePort } from '../../test/helpers/free-port.js'
 import { CALLBACK_PATH, TOKEN } from './callbacks.js'
-import { freePort, type ServerProcess, spawnServer } from './children.js'
+import { type ServerProcess, spawnServer } from './children.js'
 
 export interface ExporterOptions {
   /** Entry point of the production build. */
