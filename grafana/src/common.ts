@@ -13,6 +13,7 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard'
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus'
 import * as stat from '@grafana/grafana-foundation-sdk/stat'
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { MonitoringConfig } from '../../prometheus/config.js'
 
 /** Every panel and variable queries through the `datasource` variable, so one dashboard serves any Prometheus. */
@@ -120,6 +121,22 @@ export function legendTable() {
     .placement(common.LegendPlacement.Right)
     .showLegend(true)
     .calcs(['lastNotNull', 'max'])
+}
+
+/**
+ * A counter's per-second rate summed over replicas, one line per label set, with the legend as a table:
+ * the shape of every "… per second by …" panel.
+ */
+export function counterRatePanel(title: string, description: string, selector: string, legendFormat: string) {
+  return new timeseries.PanelBuilder()
+    .title(title)
+    .description(description)
+    .withTarget(query(`sum ${WITHOUT_REPLICA} (rate(${selector}[$__rate_interval]))`, legendFormat))
+    .unit('reqps')
+    .min(0)
+    .legend(legendTable())
+    .height(8)
+    .span(12)
 }
 
 export function thresholdLines() {

@@ -8,6 +8,7 @@ import {
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { MonitoringConfig } from '../../prometheus/config.js'
 import {
+  counterRatePanel,
   dashboardsLink,
   datasourceVariable,
   finalize,
@@ -100,38 +101,20 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
 
     .withRow(new RowBuilder('Callbacks'))
     .withPanel(
-      new timeseries.PanelBuilder()
-        .title('Callbacks by command')
-        .description('Accepted callbacks per second, by SDKAppID and CallbackCommand, all replicas together.')
-        .withTarget(
-          query(
-            `sum ${WITHOUT_REPLICA} (rate(tencent_chat_exporter_callbacks_total{${job}}[$__rate_interval]))`,
-            '{{sdkappid}} {{callback_command}}',
-          ),
-        )
-        .unit('reqps')
-        .min(0)
-        .legend(legendTable())
-        .height(8)
-        .span(12),
+      counterRatePanel(
+        'Callbacks by command',
+        'Accepted callbacks per second, by SDKAppID and CallbackCommand, all replicas together.',
+        `tencent_chat_exporter_callbacks_total{${job}}`,
+        '{{sdkappid}} {{callback_command}}',
+      ),
     )
     .withPanel(
-      new timeseries.PanelBuilder()
-        .title('Rejections by reason')
-        .description(
-          'Rejected requests per second. missing_signature, bad_signature, stale_request and sdkappid_not_allowed mean a token or SDKAppID mismatch with the Chat console, clock skew, or someone probing the URL.',
-        )
-        .withTarget(
-          query(
-            `sum ${WITHOUT_REPLICA} (rate(tencent_chat_exporter_rejected_callbacks_total{${job}}[$__rate_interval]))`,
-            '{{reason}}',
-          ),
-        )
-        .unit('reqps')
-        .min(0)
-        .legend(legendTable())
-        .height(8)
-        .span(12),
+      counterRatePanel(
+        'Rejections by reason',
+        'Rejected requests per second. missing_signature, bad_signature, stale_request and sdkappid_not_allowed mean a token or SDKAppID mismatch with the Chat console, clock skew, or someone probing the URL.',
+        `tencent_chat_exporter_rejected_callbacks_total{${job}}`,
+        '{{reason}}',
+      ),
     )
     .withPanel(
       new timeseries.PanelBuilder()
@@ -243,22 +226,12 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
 
     .withRow(new RowBuilder('Front proxy (UPSTREAM_URL)'))
     .withPanel(
-      new timeseries.PanelBuilder()
-        .title('Forwarded callbacks by outcome')
-        .description(
-          'Callbacks forwarded to the app backend per second, by command and outcome (ok, http_error, timeout, connection_error). Empty unless UPSTREAM_URL is set.',
-        )
-        .withTarget(
-          query(
-            `sum ${WITHOUT_REPLICA} (rate(tencent_chat_exporter_upstream_requests_total{${job}}[$__rate_interval]))`,
-            '{{callback_command}} {{outcome}}',
-          ),
-        )
-        .unit('reqps')
-        .min(0)
-        .legend(legendTable())
-        .height(8)
-        .span(12),
+      counterRatePanel(
+        'Forwarded callbacks by outcome',
+        'Callbacks forwarded to the app backend per second, by command and outcome (ok, http_error, timeout, connection_error). Empty unless UPSTREAM_URL is set.',
+        `tencent_chat_exporter_upstream_requests_total{${job}}`,
+        '{{callback_command}} {{outcome}}',
+      ),
     )
     .withPanel(
       new timeseries.PanelBuilder()
@@ -300,22 +273,12 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
         .span(12),
     )
     .withPanel(
-      new timeseries.PanelBuilder()
-        .title('App decisions on before-callbacks')
-        .description(
-          "The app's answers to before-callbacks per second, by ErrorCode: 0 allow, 1 forbid, 2 drop silently (messages, group joins, friend requests).",
-        )
-        .withTarget(
-          query(
-            `sum ${WITHOUT_REPLICA} (rate(tencent_chat_callback_decisions_total{${job}}[$__rate_interval]))`,
-            '{{sdkappid}} {{callback_command}} ErrorCode {{error_code}}',
-          ),
-        )
-        .unit('reqps')
-        .min(0)
-        .legend(legendTable())
-        .height(8)
-        .span(12),
+      counterRatePanel(
+        'App decisions on before-callbacks',
+        "The app's answers to before-callbacks per second, by ErrorCode: 0 allow, 1 forbid, 2 drop silently (messages, group joins, friend requests).",
+        `tencent_chat_callback_decisions_total{${job}}`,
+        '{{sdkappid}} {{callback_command}} ErrorCode {{error_code}}',
+      ),
     )
 
   return finalize(builder.build())
