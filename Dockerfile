@@ -2,7 +2,7 @@
 # tencent-chat-exporter: Prometheus exporter sidecar for Tencent Cloud Chat alarm callbacks.
 #   docker build -t tencent-chat-exporter .
 #   docker run --rm -p 10240:10240 -e SDKAPPIDS=1400000001 tencent-chat-exporter
-# Configuration comes from the environment at run time (see README); nothing secret is baked in:
+# Configuration comes from the environment at run time (see docs/configuration.md); nothing secret is baked in:
 # pass CALLBACK_TOKEN at run time, or better mount the token and set CALLBACK_TOKEN_FILE.
 # test/docker/image-steps.test.ts replays these steps without Docker: keep the two in step.
 
