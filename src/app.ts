@@ -66,11 +66,15 @@ export function createExporter(deps: ExporterDeps): Exporter {
     clock,
     respond: deps.createResponder?.(metrics, registry) ?? answerOk,
   })
-  const handleMetrics = createMetricsHandler(registry, () => {
-    const nowMs = clock.now()
-    apiSeries.sweep(nowMs)
-    groupQuotaSeries.sweep(nowMs)
-  })
+  const handleMetrics = createMetricsHandler(
+    registry,
+    () => {
+      const nowMs = clock.now()
+      apiSeries.sweep(nowMs)
+      groupQuotaSeries.sweep(nowMs)
+    },
+    logger,
+  )
 
   const buildApp = (routes: { callbacks: boolean; metrics: boolean }): Koa => {
     const router = new Router()

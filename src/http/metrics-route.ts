@@ -1,23 +1,21 @@
 import type { Context } from 'koa'
 import type { Registry } from 'prom-client'
-import { type ExpositionFormat, renderMetrics } from '../metrics/render-metrics.js'
-
-// The offers carry the versions we render: an Accept entry with a `version` parameter only matches an
-// offer with the same version (Prometheus asks for openmetrics-text;version=1.0.0 first). The text
-// format is offered first, so `*/*` and a missing Accept header get it.
-const TEXT_OFFER = 'text/plain; version=0.0.4'
-const OPENMETRICS_OFFER = 'application/openmetrics-text; version=1.0.0'
+import type { Logger } from '../logging/logger.js'
+import { renderMetrics } from '../metrics/render-metrics.js'
+import { negotiateExposition } from './metrics-negotiation.js'
 
 /**
  * `GET /metrics`: the Prometheus text format (exactly `text/plain; version=0.0.4; charset=utf-8`), or
- * OpenMetrics when the scraper's Accept header prefers it, gzip-compressed when Accept-Encoding allows.
- * `beforeScrape` brings time-dependent series up to date (TTL expiry) first.
+ * OpenMetrics 1.0.0 when the scraper's Accept header prefers it (see negotiateExposition),
+ * gzip-compressed when Accept-Encoding allows. `beforeScrape` brings time-dependent series up to date
+ * (TTL expiry) first. At debug level each scrape logs the Accept header it got and the format it
+ * answered, so that an operator (and the end-to-end test) can see what a scraper negotiated.
  */
-export function createMetricsHandler(registry: Registry, beforeScrape: () => void) {
+export function createMetricsHandler(registry: Registry, beforeScrape: () => void, logger: Logger) {
   return async function handleMetrics(ctx: Context): Promise<void> {
     beforeScrape()
-    const format: ExpositionFormat =
-      ctx.accepts(TEXT_OFFER, OPENMETRICS_OFFER) === OPENMETRICS_OFFER ? 'openmetrics' : 'text'
+    const accept = ctx.get('Accept')
+    const format = negotiateExposition(accept)
     const compress = ctx.acceptsEncodings('gzip', 'identity') === 'gzip'
     const rendered = await renderMetrics(registry, format, compress)
     ctx.vary('Accept')
@@ -30,5 +28,9 @@ export function createMetricsHandler(registry: Registry, beforeScrape: () => voi
     // Set after the body: Koa would otherwise guess a type from it.
     ctx.set('Content-Type', rendered.contentType)
     if (rendered.contentEncoding) ctx.set('Content-Encoding', rendered.contentEncoding)
+    logger.debug(
+      { accept, content_type: rendered.contentType, gzip: compress, user_agent: ctx.get('User-Agent') },
+      'metrics scraped',
+    )
   }
 }

@@ -2,10 +2,12 @@ import { request } from 'node:http'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alertBody, callbackUrl, postCallback, sampleValue } from '../helpers/callbacks.js'
+import { SCRAPER_ACCEPT } from '../helpers/scraper-accept-headers.js'
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
 
-const PROMETHEUS_ACCEPT =
-  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+const PROMETHEUS_ACCEPT = SCRAPER_ACCEPT.prometheus3_16
+const TEXT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+const OPENMETRICS_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 
 /** fetch() always asks for gzip and decodes it; node:http shows the bytes as sent. */
 function get(url: string, headers: Record<string, string> = {}, method = 'GET') {
@@ -40,6 +42,44 @@ describe('GET /metrics', () => {
       expect(answer.headers['content-encoding']).toBeUndefined()
       expect(answer.body.toString()).toContain('# TYPE tencent_chat_api_overlimit_alerts_total counter')
     }
+  })
+
+  it.each([
+    ['Prometheus 2.42', SCRAPER_ACCEPT.prometheus2_42, OPENMETRICS_TYPE],
+    ['Prometheus 2.55', SCRAPER_ACCEPT.prometheus2_55, OPENMETRICS_TYPE],
+    ['Prometheus 3.5', SCRAPER_ACCEPT.prometheus3_5, OPENMETRICS_TYPE],
+    ['Prometheus 3.16', SCRAPER_ACCEPT.prometheus3_16, OPENMETRICS_TYPE],
+    ['Prometheus 3.16 proto-first', SCRAPER_ACCEPT.prometheus3_16ProtoFirst, OPENMETRICS_TYPE],
+    ['Prometheus 3.16 protobuf only', SCRAPER_ACCEPT.prometheus3_16ProtobufOnly, TEXT_TYPE],
+    ['a browser', SCRAPER_ACCEPT.chrome, TEXT_TYPE],
+    ['curl', SCRAPER_ACCEPT.curl, TEXT_TYPE],
+    ['no Accept header', undefined, TEXT_TYPE],
+    ["the exporter's OpenMetrics type", OPENMETRICS_TYPE, OPENMETRICS_TYPE],
+    ["the exporter's text type", TEXT_TYPE, TEXT_TYPE],
+    ['nothing the exporter renders', 'application/json', TEXT_TYPE],
+  ] as const)('answers %s with 200 and its format', async (_scraper, accept, contentType) => {
+    const answer = await get(`${exporter.url}/metrics`, accept === undefined ? {} : { accept })
+    expect(answer.status).toBe(200)
+    expect(answer.headers['content-type']).toBe(contentType)
+    const body = answer.body.toString()
+    if (contentType === OPENMETRICS_TYPE) {
+      expect(body).toMatch(/^# TYPE tencent_chat_api_overlimit_alerts counter$/m)
+      expect(body.endsWith('# EOF\n')).toBe(true)
+    } else {
+      expect(body).toMatch(/^# TYPE tencent_chat_api_overlimit_alerts_total counter$/m)
+      expect(body).not.toContain('# EOF')
+    }
+  })
+
+  it('logs the Accept header of each scrape and the type answered, at debug', async () => {
+    await get(`${exporter.url}/metrics`, { accept: PROMETHEUS_ACCEPT, 'user-agent': 'Prometheus/3.16.0' })
+    const line = exporter.logs.findLast((entry) => entry.msg === 'metrics scraped')
+    expect(line).toMatchObject({
+      level: 'debug',
+      accept: PROMETHEUS_ACCEPT,
+      content_type: OPENMETRICS_TYPE,
+      user_agent: 'Prometheus/3.16.0',
+    })
   })
 
   it("answers OpenMetrics to Prometheus's own Accept header", async () => {
