@@ -1,16 +1,30 @@
 import { describe, expect, it } from 'vitest'
 import { promtoolTestFiles, readYaml, rulesFile } from './paths.js'
-import { findTool, runTool } from './tools.js'
+import { findPrometheus2x, findTool, pinnedRelease, runTool, toolVersion } from './tools.js'
 
 interface RulesFile {
   groups: Array<{ rules: Array<{ alert?: string; record?: string }> }>
 }
 
-describe('Prometheus rules under promtool', () => {
-  const promtool = findTool('promtool')
+// Both lines: the current release the project pins, and Prometheus 2.x for users not yet on 3.
+describe.each([
+  {
+    line: 'the pinned Prometheus 3.x',
+    promtool: () => findTool('promtool'),
+    version: pinnedRelease('PROMETHEUS'),
+  },
+  { line: 'Prometheus 2.x', promtool: () => findPrometheus2x('promtool'), version: /^2\./ },
+])('Prometheus rules under the promtool of $line', ({ promtool: find, version }) => {
+  const promtool = find()
 
-  it('pass promtool check rules', async () => {
-    const result = await runTool(promtool, ['check', 'rules', rulesFile])
+  it(`is that promtool (${promtool})`, async () => {
+    const reported = await toolVersion(promtool)
+    if (typeof version === 'string') expect(reported).toBe(version)
+    else expect(reported).toMatch(version)
+  })
+
+  it('pass promtool check rules, duplicate-rule lint fatal', async () => {
+    const result = await runTool(promtool, ['check', 'rules', '--lint=all', '--lint-fatal', rulesFile])
     expect(result.stderr + result.stdout).toContain('SUCCESS')
     expect(result.code).toBe(0)
     const count = readYaml<RulesFile>(rulesFile).groups.flatMap((group) => group.rules).length
@@ -22,6 +36,7 @@ describe('Prometheus rules under promtool', () => {
     expect(files.length).toBeGreaterThan(0)
     const result = await runTool(promtool, ['test', 'rules', ...files])
     expect(result.stdout + result.stderr, 'promtool test rules output').not.toContain('FAILED')
+    for (const file of files) expect(result.stdout + result.stderr).toContain(file)
     expect(result.code).toBe(0)
   })
 })
