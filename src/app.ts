@@ -3,7 +3,12 @@ import Koa from 'koa'
 import { collectDefaultMetrics, type Registry } from 'prom-client'
 import type { Clock } from './clock.js'
 import type { Config } from './config/config.js'
-import { answerOk, type CallbackResponder, createCallbackHandler } from './http/callback-route.js'
+import {
+  answerOk,
+  type CallbackActivity,
+  type CallbackResponder,
+  createCallbackHandler,
+} from './http/callback-route.js'
 import { errorAnswers } from './http/error-answers.js'
 import { createLandingPage } from './http/landing-page.js'
 import { createMetricsHandler } from './http/metrics-route.js'
@@ -11,8 +16,8 @@ import { addProbeRoutes, type Readiness } from './http/probe-routes.js'
 import { requestDuration } from './http/request-duration.js'
 import type { Logger } from './logging/logger.js'
 import { createExporterMetrics, type ExporterMetrics } from './metrics/exporter-metrics.js'
-import { createApiSeries } from './series/api-series.js'
-import { createGroupQuotaSeries } from './series/group-quota-series.js'
+import { type ApiSeries, createApiSeries } from './series/api-series.js'
+import { createGroupQuotaSeries, type GroupQuotaSeries } from './series/group-quota-series.js'
 import { VERSION } from './version.js'
 
 export interface ExporterDeps {
@@ -28,6 +33,8 @@ export interface ExporterDeps {
    * the registry so that it can register metrics of its own beside the exporter's.
    */
   createResponder?: (metrics: ExporterMetrics, registry: Registry) => CallbackResponder
+  /** Told of every accepted and rejected callback (e.g. by a status page); optional. */
+  activity?: CallbackActivity
 }
 
 export interface Exporter {
@@ -37,6 +44,8 @@ export interface Exporter {
   metricsApp: Koa | undefined
   readiness: Readiness
   metrics: ExporterMetrics
+  /** The tracked series, readable with `entries(nowMs)` (e.g. by a status page). */
+  series: { api: ApiSeries; groupQuota: GroupQuotaSeries }
 }
 
 export const METRICS_PATH = '/metrics'
@@ -65,6 +74,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
     logger,
     clock,
     respond: deps.createResponder?.(metrics, registry) ?? answerOk,
+    activity: deps.activity,
   })
   const handleMetrics = createMetricsHandler(
     registry,
@@ -104,5 +114,6 @@ export function createExporter(deps: ExporterDeps): Exporter {
     metricsApp: separateMetrics ? buildApp({ callbacks: false, metrics: true }) : undefined,
     readiness,
     metrics,
+    series: { api: apiSeries, groupQuota: groupQuotaSeries },
   }
 }

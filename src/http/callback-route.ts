@@ -7,7 +7,7 @@ import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
 import { failAnswer, JSON_CONTENT_TYPE, OK_ANSWER } from '../protocol/answers.js'
 import { type CallbackQuery, parseCallbackQuery } from '../protocol/callback-query.js'
 import { type CallbackPayload, parsePayload } from '../protocol/payloads.js'
-import { CallbackRejection } from '../protocol/rejection.js'
+import { CallbackRejection, type RejectionReason } from '../protocol/rejection.js'
 import type { ApiSeries } from '../series/api-series.js'
 import type { GroupQuotaSeries } from '../series/group-quota-series.js'
 import { ClientAbortedError, parseJsonBody, readBody } from './read-body.js'
@@ -30,6 +30,19 @@ export const answerOk: CallbackResponder = async (ctx) => {
   ctx.body = OK_ANSWER
 }
 
+/**
+ * Told of every callback as it is counted or rejected, for readers other than `/metrics` (a status
+ * page). Called on the request path: keep it to a few assignments.
+ */
+export interface CallbackActivity {
+  /** An authenticated, well-formed callback, counted in `tencent_chat_exporter_callbacks_total`. */
+  accepted(callbackCommand: string, sdkAppId: string, nowMs: number): void
+  /** A rejected request, counted in `tencent_chat_exporter_rejected_callbacks_total{reason}`. */
+  rejected(reason: RejectionReason, detail: string, nowMs: number): void
+}
+
+const noActivity: CallbackActivity = { accepted: () => {}, rejected: () => {} }
+
 export interface CallbackRouteDeps {
   policy: AuthPolicy
   bodyLimitBytes: number
@@ -40,6 +53,8 @@ export interface CallbackRouteDeps {
   logger: Logger
   clock: Clock
   respond: CallbackResponder
+  /** Optional: told of accepted and rejected callbacks (default: nobody). */
+  activity?: CallbackActivity
 }
 
 const MINUTE_MS = 60_000
@@ -50,10 +65,13 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
   const rejectionLogs = createLogThrottle({ windowMs: MINUTE_MS, burst: 10 })
   const dropLogs = createLogThrottle({ windowMs: MINUTE_MS, burst: 1 })
   const countCallback = createCallbackCounter(metrics, deps.maxSeries)
+  const activity = deps.activity ?? noActivity
 
   function reject(ctx: Context, rejection: CallbackRejection, query: CallbackQuery | undefined): void {
     metrics.rejectedCallbacks.inc({ reason: rejection.reason })
-    const { log, suppressed } = rejectionLogs.take(rejection.reason, clock.now())
+    const nowMs = clock.now()
+    activity.rejected(rejection.reason, rejection.detail, nowMs)
+    const { log, suppressed } = rejectionLogs.take(rejection.reason, nowMs)
     if (log) {
       logger.warn(
         {
@@ -108,6 +126,7 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
       const payload = parsePayload(query.callbackCommand, parseJsonBody(body))
       const nowMs = clock.now()
       countCallback(query)
+      activity.accepted(query.callbackCommand, query.sdkAppId, nowMs)
       record(query, payload, nowMs)
       logger.debug(
         { sdkappid: query.sdkAppId, callback_command: query.callbackCommand, kind: payload.kind },

@@ -1,9 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { REJECTION_REASONS } from '../protocol/rejection.js'
-
-/** Labels that identify one REST API of one app: "a tracked API" (SPEC §2). */
-export const API_LABELS = ['sdkappid', 'service_name', 'command'] as const
-export type ApiLabels = Record<(typeof API_LABELS)[number], string>
+import { createApiStore } from '../series/api-series.js'
+import { createGroupQuotaStore } from '../series/group-quota-series.js'
+import { registerDirectFamily } from './direct-family.js'
 
 export const DROP_REASONS = ['series_limit'] as const
 
@@ -16,61 +15,33 @@ export function createExporterMetrics(
   info: { version: string; alertTtlSeconds: number },
 ) {
   const registers = [registry]
+  const apiStore = createApiStore({
+    tencent_chat_api_requests_per_second:
+      'QPS of a Tencent Chat REST API reported by its latest Alert.RequestOverLimit callback; absent once ALERT_TTL_SECONDS pass without a new alert (the rate is then below 80% of the limit).',
+    tencent_chat_api_request_limit_per_second:
+      'QPS limit of a Tencent Chat REST API reported by its latest Alert.RequestOverLimit callback.',
+    tencent_chat_api_utilization_ratio:
+      'Request / Limit of the latest Alert.RequestOverLimit callback (1 = at the limit); absent when Limit is 0 and once ALERT_TTL_SECONDS pass without a new alert.',
+    tencent_chat_api_overlimit_alerts_total:
+      'Alert.RequestOverLimit callbacks received for a Tencent Chat REST API.',
+    tencent_chat_api_last_alert_timestamp_seconds:
+      'Unix time at which the latest Alert.RequestOverLimit callback for a Tencent Chat REST API arrived.',
+  })
+  const groupQuotaStore = createGroupQuotaStore({
+    tencent_chat_group_daily_net_increase:
+      "QuotaUsed of the latest Group.CallbackOnDailyGroupQuotaAlarm: today's net increase of groups (created minus dissolved); absent once ALERT_TTL_SECONDS pass without a new alarm.",
+    tencent_chat_group_daily_quota:
+      'Quota of the latest Group.CallbackOnDailyGroupQuotaAlarm: the daily net increase of groups allowed.',
+    tencent_chat_group_daily_quota_utilization_ratio:
+      'QuotaUsed / Quota of the latest Group.CallbackOnDailyGroupQuotaAlarm; absent when Quota is 0 and once ALERT_TTL_SECONDS pass without a new alarm.',
+    tencent_chat_group_quota_alerts_total: 'Group.CallbackOnDailyGroupQuotaAlarm callbacks received.',
+  })
+  // Registered first, where the prom-client metrics they replace were: the exposition keeps its order.
+  for (const family of [...apiStore.families, ...groupQuotaStore.families])
+    registerDirectFamily(registry, family)
   const metrics = {
-    apiRequestsPerSecond: new Gauge({
-      name: 'tencent_chat_api_requests_per_second',
-      help: 'QPS of a Tencent Chat REST API reported by its latest Alert.RequestOverLimit callback; absent once ALERT_TTL_SECONDS pass without a new alert (the rate is then below 80% of the limit).',
-      labelNames: API_LABELS,
-      registers,
-    }),
-    apiRequestLimitPerSecond: new Gauge({
-      name: 'tencent_chat_api_request_limit_per_second',
-      help: 'QPS limit of a Tencent Chat REST API reported by its latest Alert.RequestOverLimit callback.',
-      labelNames: API_LABELS,
-      registers,
-    }),
-    apiUtilizationRatio: new Gauge({
-      name: 'tencent_chat_api_utilization_ratio',
-      help: 'Request / Limit of the latest Alert.RequestOverLimit callback (1 = at the limit); absent when Limit is 0 and once ALERT_TTL_SECONDS pass without a new alert.',
-      labelNames: API_LABELS,
-      registers,
-    }),
-    apiOverlimitAlerts: new Counter({
-      name: 'tencent_chat_api_overlimit_alerts_total',
-      help: 'Alert.RequestOverLimit callbacks received for a Tencent Chat REST API.',
-      labelNames: API_LABELS,
-      registers,
-    }),
-    apiLastAlertTimestamp: new Gauge({
-      name: 'tencent_chat_api_last_alert_timestamp_seconds',
-      help: 'Unix time at which the latest Alert.RequestOverLimit callback for a Tencent Chat REST API arrived.',
-      labelNames: API_LABELS,
-      registers,
-    }),
-    groupDailyNetIncrease: new Gauge({
-      name: 'tencent_chat_group_daily_net_increase',
-      help: "QuotaUsed of the latest Group.CallbackOnDailyGroupQuotaAlarm: today's net increase of groups (created minus dissolved); absent once ALERT_TTL_SECONDS pass without a new alarm.",
-      labelNames: ['sdkappid'] as const,
-      registers,
-    }),
-    groupDailyQuota: new Gauge({
-      name: 'tencent_chat_group_daily_quota',
-      help: 'Quota of the latest Group.CallbackOnDailyGroupQuotaAlarm: the daily net increase of groups allowed.',
-      labelNames: ['sdkappid'] as const,
-      registers,
-    }),
-    groupDailyQuotaUtilizationRatio: new Gauge({
-      name: 'tencent_chat_group_daily_quota_utilization_ratio',
-      help: 'QuotaUsed / Quota of the latest Group.CallbackOnDailyGroupQuotaAlarm; absent when Quota is 0 and once ALERT_TTL_SECONDS pass without a new alarm.',
-      labelNames: ['sdkappid'] as const,
-      registers,
-    }),
-    groupQuotaAlerts: new Counter({
-      name: 'tencent_chat_group_quota_alerts_total',
-      help: 'Group.CallbackOnDailyGroupQuotaAlarm callbacks received.',
-      labelNames: ['sdkappid'] as const,
-      registers,
-    }),
+    apiStore,
+    groupQuotaStore,
     callbacks: new Counter({
       name: 'tencent_chat_exporter_callbacks_total',
       help: 'Callbacks accepted (authenticated and well-formed), of every CallbackCommand.',

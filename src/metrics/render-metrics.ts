@@ -1,6 +1,13 @@
 import { promisify } from 'node:util'
 import { gzip as gzipCallback } from 'node:zlib'
 import { type Metric, type MetricObject, type OpenMetricsContentType, Registry } from 'prom-client'
+import {
+  type DirectFamily,
+  escapeString,
+  formatLabelBlock,
+  isDirectFamily,
+  valueString,
+} from './direct-family.js'
 
 const gzip = promisify(gzipCallback)
 
@@ -19,6 +26,8 @@ export type ExpositionFormat = 'text' | 'openmetrics'
  * joins), which made `/metrics` take tens of milliseconds at 2,000 tracked APIs. Here the label block of
  * a label set is formatted once and kept while prom-client holds that set; the metrics store the caller's
  * label object by reference and nothing in the exporter changes one after handing it over.
+ * The exporter's API and group-quota series are direct families (src/metrics/direct-family.ts): records
+ * whose label blocks were formatted when the series appeared, rendered by the family itself.
  * Histograms, summaries and samples with exemplars go through prom-client's own rendering. Large
  * expositions are rendered in slices, letting callbacks through in between (see SAMPLES_PER_TURN).
  * Default labels (`Registry#setDefaultLabels`) are not applied: the exporter sets none.
@@ -37,8 +46,10 @@ async function renderExposition(registry: Registry, format: ExpositionFormat): P
     return openMetricsView.getSingleMetricAsString(view.name)
   }
   // As prom-client does: every metric's get() (and so its collect()) starts before any is rendered.
+  // A direct family (the exporter's API and group-quota series) renders its samples when its turn comes.
   const collected = await Promise.all(
     registry.getMetricsAsArray().map(async (metric) => {
+      if (isDirectFamily(metric)) return metric
       if (!isCounter(metric) && String(metric.type) !== 'gauge') return viaPromClient(metric)
       return { metric, data: await (metric as RenderableMetric).get() }
     }),
@@ -48,10 +59,16 @@ async function renderExposition(registry: Registry, format: ExpositionFormat): P
   const turn = { samples: 0 }
   let text = ''
   for (const [i, entry] of collected.entries()) {
-    const family =
-      typeof entry === 'string'
-        ? entry
-        : ((await renderFamily(entry.data, openMetrics, turn)) ?? (await viaPromClient(entry.metric)))
+    let family: string
+    if (typeof entry === 'string') family = entry
+    else if (isDirectFamily(entry)) {
+      family = renderDirectFamily(entry, openMetrics)
+      turn.samples += entry.size
+      if (turn.samples >= SAMPLES_PER_TURN) {
+        turn.samples = 0
+        await nextTurn()
+      }
+    } else family = (await renderFamily(entry.data, openMetrics, turn)) ?? (await viaPromClient(entry.metric))
     text += i === 0 ? family : separator + family
   }
   return openMetrics ? `${text}\n# EOF\n` : `${text}\n`
@@ -81,17 +98,38 @@ async function renderFamily(
   openMetrics: boolean,
   turn: { samples: number },
 ): Promise<string | undefined> {
-  const counter = isCounter(data)
-  const family = escapeString(openMetrics && counter ? familyName(data.name) : data.name)
-  const sampleName = openMetrics && counter ? `${family}_total` : family
-  let text = `# HELP ${family} ${escapeString(data.help)}\n# TYPE ${family} ${data.type}`
+  const { sampleName, header } = familyHeader(data, openMetrics)
+  let text = header
   for (const sample of ((data as MetricObject & { values?: Sample[] }).values ?? []) as Sample[]) {
     if (sample.metricName !== undefined || sample.sharedLabels !== undefined || sample.exemplar)
       return undefined
     text += `\n${sampleName}${labelBlock(sample.labels)} ${valueString(sample.value)}`
-    if (++turn.samples % SAMPLES_PER_TURN === 0) await nextTurn()
+    if (++turn.samples >= SAMPLES_PER_TURN) {
+      turn.samples = 0
+      await nextTurn()
+    }
   }
   return text
+}
+
+/** The `# HELP` and `# TYPE` lines of a family, and the name of its samples, in either format. */
+function familyHeader(
+  data: { name: string; help: string; type: unknown },
+  openMetrics: boolean,
+): { sampleName: string; header: string } {
+  const counter = String(data.type) === 'counter'
+  const family = escapeString(openMetrics && counter ? familyName(data.name) : data.name)
+  const sampleName = openMetrics && counter ? `${family}_total` : family
+  return { sampleName, header: `# HELP ${family} ${escapeString(data.help)}\n# TYPE ${family} ${data.type}` }
+}
+
+/**
+ * A direct family in one synchronous pass: its label blocks are already formatted, so even 20,000 samples
+ * take a few milliseconds, and the family cannot change under the rendering (callbacks run in between).
+ */
+function renderDirectFamily(family: DirectFamily, openMetrics: boolean): string {
+  const { sampleName, header } = familyHeader(family, openMetrics)
+  return header + family.renderSamples(sampleName)
 }
 
 const labelBlocks = new WeakMap<object, string>()
@@ -101,27 +139,10 @@ function labelBlock(labels: Sample['labels']): string {
   if (labels === undefined) return ''
   let block = labelBlocks.get(labels)
   if (block === undefined) {
-    const pairs: string[] = []
-    for (const [name, value] of Object.entries(labels)) pairs.push(`${name}="${escapeLabelValue(value)}"`)
-    block = pairs.length > 0 ? `{${pairs.join(',')}}` : ''
+    block = formatLabelBlock(labels)
     labelBlocks.set(labels, block)
   }
   return block
-}
-
-// The escaping and number formatting of prom-client 15 (lib/registry.js, lib/util.js), kept identical.
-function escapeString(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
-}
-
-function escapeLabelValue(value: string | number): string | number {
-  return typeof value === 'string' ? escapeString(value).replace(/"/g, '\\"') : value
-}
-
-function valueString(value: number): string {
-  if (Number.isNaN(value)) return 'Nan'
-  if (!Number.isFinite(value)) return value < 0 ? '-Inf' : '+Inf'
-  return `${value}`
 }
 
 const familyName = (name: string) => name.replace(/_total$/, '')

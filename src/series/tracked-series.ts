@@ -1,4 +1,5 @@
 import type { Gauge } from 'prom-client'
+import type { SeriesStore, StoredRecord } from './series-store.js'
 import { type RecordOutcome, SeriesTable } from './series-table.js'
 
 export interface SeriesLimits {
@@ -6,54 +7,42 @@ export interface SeriesLimits {
   maxSeries: number
 }
 
-interface RemovableSeries<L> {
-  remove(labels: L): void
-}
-
-export interface TrackedSeriesOptions<L> {
+export interface TrackedSeriesOptions<R extends StoredRecord> {
   limits: SeriesLimits
-  /** A string key for a label set, and back: the table is keyed by strings. */
-  keyOf: (labels: L) => string
-  labelsOf: (key: string) => L
-  /** Series of the latest value, removed when the TTL passes (QPS, utilisation). */
-  current: RemovableSeries<L>[]
-  /** Series kept while the key is tracked (counter, limit, last-alert time). */
-  kept: RemovableSeries<L>[]
+  /** The records and their families. */
+  store: SeriesStore<R>
   /** The gauge that shows how many keys are tracked. */
   tracked: Gauge
 }
 
-/** Binds a SeriesTable to the metrics it governs: expiry and eviction remove the right series. */
-export function createTrackedSeries<L>(options: TrackedSeriesOptions<L>) {
-  const { current, kept, labelsOf } = options
+/** Binds a SeriesTable to the store it governs: expiry and eviction remove the right samples. */
+export function createTrackedSeries<R extends StoredRecord>(options: TrackedSeriesOptions<R>) {
+  const { store } = options
   const table = new SeriesTable<string>({
     ttlMs: options.limits.alertTtlSeconds * 1000,
     maxEntries: options.limits.maxSeries,
-    onExpire: (key) => {
-      const labels = labelsOf(key)
-      for (const metric of current) metric.remove(labels)
-    },
-    onForget: (key) => {
-      const labels = labelsOf(key)
-      for (const metric of [...current, ...kept]) metric.remove(labels)
-    },
+    onExpire: (key) => store.expire(key),
+    onForget: (key) => store.forget(key),
   })
   const updateTracked = () => options.tracked.set(table.size)
   updateTracked()
 
   return {
-    /** Notes an alert; `write` sets the series unless the alert was dropped at the cap. */
-    record(labels: L, nowMs: number, write: () => void): RecordOutcome {
-      const outcome = table.record(options.keyOf(labels), nowMs)
-      if (outcome === 'dropped') return outcome
-      write()
-      updateTracked()
+    /**
+     * Notes an alert for `key` in the table. Unless it was dropped at the cap, the caller then updates the
+     * key's record (`store.get(key)`, or a new one) and hands it to `store.alerted`.
+     */
+    admit(key: string, nowMs: number): RecordOutcome {
+      const outcome = table.record(key, nowMs)
+      // Only a new key changes the count: an eviction makes room for it, and expiry keeps keys tracked.
+      if (outcome === 'new') updateTracked()
       return outcome
     },
     sweep(nowMs: number): void {
       table.sweep(nowMs)
-      updateTracked()
     },
+    /** Whether `key` is within its TTL, as of the latest record or sweep. */
+    isLive: (key: string) => store.isLive(key),
     get size(): number {
       return table.size
     },

@@ -1,7 +1,14 @@
 import fc from 'fast-check'
 import { Counter, Gauge, Histogram, type OpenMetricsContentType, Registry, Summary } from 'prom-client'
 import { describe, expect, it } from 'vitest'
+import type { DirectFamily } from '../../src/metrics/direct-family.js'
+import { createExporterMetrics } from '../../src/metrics/exporter-metrics.js'
 import { renderMetrics } from '../../src/metrics/render-metrics.js'
+import type { GroupQuotaAlarm, RequestOverLimitAlert } from '../../src/protocol/payloads.js'
+import { createApiSeries } from '../../src/series/api-series.js'
+import { createGroupQuotaSeries } from '../../src/series/group-quota-series.js'
+import { SeriesTable } from '../../src/series/series-table.js'
+import type { SeriesLimits } from '../../src/series/tracked-series.js'
 
 /**
  * The exporter renders /metrics itself for speed (see BENCHMARKS.md). Its output must stay byte for byte
@@ -160,5 +167,188 @@ describe('a large exposition', () => {
     })
     await rendering
     expect(ranDuringRender).toBe(true)
+  })
+})
+
+/**
+ * The API and group-quota series live in a store of the exporter's own (src/series) rather than in nine
+ * labelled prom-client metrics. Driven by the same alerts, clock and sweeps, the store must render byte
+ * for byte what those prom-client metrics, kept by the same series table, rendered: values, label
+ * blocks, and the order of the samples in each family (prom-client keeps a sample's place while it is
+ * set again and appends it when it comes back after being removed).
+ */
+describe('the series store renders what prom-client metrics fed the same alerts rendered', () => {
+  type Op =
+    | { kind: 'alert'; app: number; service: number; command: number; request: number; limit: number }
+    | { kind: 'group'; app: number; quotaUsed: number; quota: number }
+    | { kind: 'wait'; ms: number }
+    | { kind: 'scrape' }
+  const quantity = fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.double({ min: 0, max: 1e6, noNaN: true }))
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        kind: fc.constant('alert' as const),
+        app: fc.integer({ min: 0, max: 2 }),
+        service: fc.integer({ min: 0, max: 2 }),
+        command: fc.integer({ min: 0, max: 3 }),
+        request: quantity,
+        limit: fc.oneof(fc.constant(0), quantity),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('group' as const),
+        app: fc.integer({ min: 0, max: 4 }),
+        quotaUsed: quantity,
+        quota: fc.oneof(fc.constant(0), quantity),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 90_000 }) }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('scrape' as const) }) },
+  )
+  const limits = fc.record({
+    alertTtlSeconds: fc.integer({ min: 1, max: 120 }),
+    maxSeries: fc.integer({ min: 1, max: 6 }),
+  })
+
+  /** The previous implementation: prom-client metrics, their series removed by the same table. */
+  function promClientSeries(registry: Registry, families: DirectFamily[], config: SeriesLimits) {
+    const help = (name: string) => families.find((f) => f.name === name)?.help ?? ''
+    const metric = (name: string, labelNames: string[]) =>
+      name.endsWith('_total')
+        ? new Counter({ name, help: help(name), labelNames, registers: [registry] })
+        : new Gauge({ name, help: help(name), labelNames, registers: [registry] })
+    const apiNames = ['sdkappid', 'service_name', 'command']
+    const [qps, limit, ratio, alerts, last] = [
+      'tencent_chat_api_requests_per_second',
+      'tencent_chat_api_request_limit_per_second',
+      'tencent_chat_api_utilization_ratio',
+      'tencent_chat_api_overlimit_alerts_total',
+      'tencent_chat_api_last_alert_timestamp_seconds',
+    ].map((name) => metric(name, apiNames)) as [Gauge, Gauge, Gauge, Counter, Gauge]
+    const [used, quota, quotaRatio, quotaAlerts] = [
+      'tencent_chat_group_daily_net_increase',
+      'tencent_chat_group_daily_quota',
+      'tencent_chat_group_daily_quota_utilization_ratio',
+      'tencent_chat_group_quota_alerts_total',
+    ].map((name) => metric(name, ['sdkappid'])) as [Gauge, Gauge, Gauge, Counter]
+    const apiLabels = (key: string) => {
+      const [sdkappid = '', service_name = '', command = ''] = key.split(' ')
+      return { sdkappid, service_name, command }
+    }
+    const table = <L>(
+      labelsOf: (key: string) => L,
+      current: Array<Gauge | Counter>,
+      kept: Array<Gauge | Counter>,
+    ) =>
+      new SeriesTable<string>({
+        ttlMs: config.alertTtlSeconds * 1000,
+        maxEntries: config.maxSeries,
+        onExpire: (key) => {
+          for (const m of current) m.remove(labelsOf(key) as never)
+        },
+        onForget: (key) => {
+          for (const m of [...current, ...kept]) m.remove(labelsOf(key) as never)
+        },
+      })
+    const apis = table(apiLabels, [qps, ratio], [limit, alerts, last])
+    const groups = table((sdkappid) => ({ sdkappid }), [used, quotaRatio], [quota, quotaAlerts])
+    return {
+      alert(sdkappid: string, a: RequestOverLimitAlert, nowMs: number) {
+        const labels = { sdkappid, service_name: a.serviceName, command: a.command }
+        if (apis.record(`${sdkappid} ${a.serviceName} ${a.command}`, nowMs) === 'dropped') return
+        qps.set(labels, a.request)
+        limit.set(labels, a.limit)
+        if (a.limit > 0) ratio.set(labels, a.request / a.limit)
+        else ratio.remove(labels)
+        alerts.inc(labels)
+        last.set(labels, nowMs / 1000)
+      },
+      group(sdkappid: string, a: GroupQuotaAlarm, nowMs: number) {
+        const labels = { sdkappid }
+        if (groups.record(sdkappid, nowMs) === 'dropped') return
+        used.set(labels, a.quotaUsed)
+        quota.set(labels, a.quota)
+        if (a.quota > 0) quotaRatio.set(labels, a.quotaUsed / a.quota)
+        else quotaRatio.remove(labels)
+        quotaAlerts.inc(labels)
+      },
+      sweep(nowMs: number) {
+        apis.sweep(nowMs)
+        groups.sweep(nowMs)
+      },
+    }
+  }
+
+  /** The series families of an exposition, in order, with their samples. */
+  const seriesFamilies = (exposition: string) =>
+    exposition
+      .split(/\n(?=# HELP )/)
+      .filter((block) => /^# HELP tencent_chat_(api|group)_/.test(block))
+      .map((block) => block.replace(/\n# EOF\n$|\n+$/, ''))
+      .join('\n')
+
+  it('through random alerts, expiry, eviction and scrapes, in both formats', async () => {
+    await fc.assert(
+      fc.asyncProperty(limits, fc.array(op, { maxLength: 60 }), async (config, ops) => {
+        const registry = new Registry()
+        const metrics = createExporterMetrics(registry, {
+          version: 'test',
+          alertTtlSeconds: config.alertTtlSeconds,
+        })
+        const apiSeries = createApiSeries(metrics, config)
+        const groupSeries = createGroupQuotaSeries(metrics, config)
+        const referenceRegistry = new Registry()
+        const reference = promClientSeries(
+          referenceRegistry,
+          [...metrics.apiStore.families, ...metrics.groupQuotaStore.families],
+          config,
+        )
+        let nowMs = Date.UTC(2026, 0, 1)
+        const compare = async () => {
+          apiSeries.sweep(nowMs)
+          groupSeries.sweep(nowMs)
+          reference.sweep(nowMs)
+          const expected = await referenceRegistry.metrics()
+          expect(seriesFamilies((await renderMetrics(registry, 'text', false)).body as string)).toBe(
+            seriesFamilies(expected),
+          )
+          // prom-client renders OpenMetrics by renaming its counters in place: the reference goes through
+          // renderMetrics instead, shown above to render prom-client metrics exactly as prom-client does.
+          expect(seriesFamilies((await renderMetrics(registry, 'openmetrics', false)).body as string)).toBe(
+            seriesFamilies((await renderMetrics(referenceRegistry, 'openmetrics', false)).body as string),
+          )
+          // prom-client's own rendering of the store (through get()) agrees too.
+          expect(seriesFamilies(await registry.metrics())).toBe(seriesFamilies(expected))
+        }
+        for (const o of ops) {
+          if (o.kind === 'wait') nowMs += o.ms
+          else if (o.kind === 'scrape') await compare()
+          else if (o.kind === 'alert') {
+            const sdkappid = String(1400000000 + o.app)
+            const alert = {
+              serviceName: ['openim', 'group_open_http_svc', 'sns'][o.service] as string,
+              command: `cmd_${o.command}`,
+              request: o.request,
+              limit: o.limit,
+            }
+            apiSeries.record(sdkappid, alert, nowMs)
+            reference.alert(sdkappid, alert, nowMs)
+          } else {
+            const alarm = { quotaUsed: o.quotaUsed, quota: o.quota, eventTimeMs: undefined }
+            const sdkappid = String(1400000000 + o.app)
+            groupSeries.record(sdkappid, alarm, nowMs)
+            reference.group(sdkappid, alarm, nowMs)
+          }
+        }
+        await compare()
+      }),
+      { numRuns: 300 },
+    )
   })
 })

@@ -1,0 +1,64 @@
+import type { Metric, Registry } from 'prom-client'
+
+/**
+ * A counter or gauge family that keeps its own samples and renders them itself, registered on
+ * prom-client's registry beside prom-client's metrics. The exporter's API and group-quota series are
+ * such families (src/series): records of numbers whose label block is formatted once, when the series
+ * is created, instead of five labelled prom-client metrics hashing the labels on every alert and
+ * formatting them on every scrape.
+ *
+ * `renderSamples` serves `/metrics` (src/metrics/render-metrics.ts); `get` is prom-client's interface
+ * (`registry.metrics()`, `getMetricsAsJSON()`, `getSingleMetric(name).get()`), so that the family
+ * reads the same through either.
+ */
+export interface DirectFamily {
+  readonly name: string
+  readonly help: string
+  readonly type: 'counter' | 'gauge'
+  readonly aggregator: 'sum'
+  /** How many samples `renderSamples` would write now. */
+  readonly size: number
+  /**
+   * Every sample as `\n<sampleName><label block> <value>`, in the order prom-client would hold them.
+   * Synchronous, so that the family cannot change while it is rendered.
+   */
+  renderSamples(sampleName: string): string
+  get(): Promise<{
+    name: string
+    help: string
+    type: 'counter' | 'gauge'
+    aggregator: 'sum'
+    values: Array<{ value: number; labels: Record<string, string> }>
+  }>
+}
+
+export function isDirectFamily(metric: object): metric is DirectFamily {
+  return typeof (metric as Partial<DirectFamily>).renderSamples === 'function'
+}
+
+/** Registers a direct family; prom-client's registry only needs `name`, `type` and `get()` of it. */
+export function registerDirectFamily(registry: Registry, family: DirectFamily): void {
+  registry.registerMetric(family as unknown as Metric)
+}
+
+// The escaping and number formatting of prom-client 15 (lib/registry.js, lib/util.js), kept identical.
+export function escapeString(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
+}
+
+export function escapeLabelValue(value: string | number): string | number {
+  return typeof value === 'string' ? escapeString(value).replace(/"/g, '\\"') : value
+}
+
+export function valueString(value: number): string {
+  if (Number.isNaN(value)) return 'Nan'
+  if (!Number.isFinite(value)) return value < 0 ? '-Inf' : '+Inf'
+  return `${value}`
+}
+
+/** `{name="value",…}` in the object's own key order, or '' without labels, as prom-client writes it. */
+export function formatLabelBlock(labels: Record<string, string | number>): string {
+  const pairs: string[] = []
+  for (const [name, value] of Object.entries(labels)) pairs.push(`${name}="${escapeLabelValue(value)}"`)
+  return pairs.length > 0 ? `{${pairs.join(',')}}` : ''
+}

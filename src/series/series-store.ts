@@ -1,0 +1,131 @@
+import { type DirectFamily, valueString } from '../metrics/direct-family.js'
+
+/** One tracked label set (an API of an app, or an app): its numbers, and its label block formatted once. */
+export interface StoredRecord {
+  /** `{name="value",…}` as prom-client would write the label set. */
+  readonly labelBlock: string
+}
+
+/**
+ * When a family shows a record's sample, as the prom-client metric it replaces held it:
+ * - `kept`: from the first alert until the record is forgotten (counter, limit, last-alert time);
+ * - `live`: from each alert until the TTL passes (QPS, net increase);
+ * - `ratio`: while live and its denominator is not 0 (utilisation).
+ */
+export type Presence = 'kept' | 'live' | 'ratio'
+
+export interface FamilySpec<R> {
+  name: string
+  help: string
+  type: 'counter' | 'gauge'
+  presence: Presence
+  value: (record: R) => number
+}
+
+export interface SeriesStoreOptions<R> {
+  /** The label set of a record, in the order its label block shows it (for prom-client's `get()`). */
+  labelsOf: (record: R) => Record<string, string>
+  /** Whether the record's ratio is defined (its denominator is not 0): `ratio` families show it. */
+  hasRatio: (record: R) => boolean
+  /** The families, in the order they are registered and rendered. */
+  families: FamilySpec<R>[]
+}
+
+/**
+ * The records of tracked series by key, and the families that render them.
+ *
+ * Each presence keeps its own insertion order, the order of the prom-client metric it replaces (a
+ * prom-client metric keeps a sample's place while it is set again, and appends it when it is set after
+ * being removed): so that `/metrics` stays byte for byte what five prom-client metrics rendered.
+ * A record is only changed in place by its owner (api-series, group-quota-series); the store never
+ * copies it.
+ */
+export class SeriesStore<R extends StoredRecord> {
+  readonly #kept = new Map<string, R>()
+  readonly #live = new Map<string, R>()
+  readonly #ratio = new Map<string, R>()
+  readonly families: DirectFamily[]
+  readonly #hasRatio: (record: R) => boolean
+
+  constructor(options: SeriesStoreOptions<R>) {
+    this.#hasRatio = options.hasRatio
+    const members: Record<Presence, Map<string, R>> = {
+      kept: this.#kept,
+      live: this.#live,
+      ratio: this.#ratio,
+    }
+    this.families = options.families.map((spec) =>
+      directFamily(spec, members[spec.presence], options.labelsOf),
+    )
+  }
+
+  /** How many records are tracked. */
+  get size(): number {
+    return this.#kept.size
+  }
+
+  get(key: string): R | undefined {
+    return this.#kept.get(key)
+  }
+
+  isLive(key: string): boolean {
+    return this.#live.has(key)
+  }
+
+  /** The record of `key` was updated by an alert (a new record is added): it is live, with or without a ratio. */
+  alerted(key: string, record: R): void {
+    if (!this.#kept.has(key)) this.#kept.set(key, record)
+    if (!this.#live.has(key)) this.#live.set(key, record)
+    if (!this.#hasRatio(record)) this.#ratio.delete(key)
+    else if (!this.#ratio.has(key)) this.#ratio.set(key, record)
+  }
+
+  /** The TTL passed: the live and ratio samples go, the kept ones stay. */
+  expire(key: string): void {
+    this.#live.delete(key)
+    this.#ratio.delete(key)
+  }
+
+  /** Evicted: every sample of the record goes. */
+  forget(key: string): void {
+    this.#kept.delete(key)
+    this.#live.delete(key)
+    this.#ratio.delete(key)
+  }
+
+  /** Every tracked record with its key, in the order of the kept families. */
+  entries(): IterableIterator<[string, R]> {
+    return this.#kept.entries()
+  }
+}
+
+function directFamily<R extends StoredRecord>(
+  spec: FamilySpec<R>,
+  members: Map<string, R>,
+  labelsOf: (record: R) => Record<string, string>,
+): DirectFamily {
+  const { name, help, type, value } = spec
+  return {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get size() {
+      return members.size
+    },
+    renderSamples(sampleName: string): string {
+      let text = ''
+      for (const record of members.values()) {
+        text += `\n${sampleName}${record.labelBlock} ${valueString(value(record))}`
+      }
+      return text
+    },
+    async get() {
+      const values = Array.from(members.values(), (record) => ({
+        value: value(record),
+        labels: labelsOf(record),
+      }))
+      return { name, help, type, aggregator: 'sum' as const, values }
+    },
+  }
+}
