@@ -64,8 +64,9 @@ const integer = (min: number, max: number) =>
       ),
   )
 
+// The default is kept as metadata as well, so that environmentVariables() can list it for the docs.
 const withDefault = <T extends z.ZodType>(schema: T, fallback: string) =>
-  z.preprocess((value) => unsetIfEmpty(value) ?? fallback, schema)
+  z.preprocess((value) => unsetIfEmpty(value) ?? fallback, schema).meta({ environmentDefault: fallback })
 
 const portSchema = integer(0, 65535)
 
@@ -142,6 +143,23 @@ const envSchema = z
       ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' })
     }
   })
+
+/** Read beside the schema: the token may come from a file, and must never appear in a message. */
+const TOKEN_VARIABLES = ['CALLBACK_TOKEN', 'CALLBACK_TOKEN_FILE'] as const
+
+/**
+ * Every environment variable the configuration reads, with its default as it would be written in the
+ * environment (`undefined`: unset). docs/configuration.md is checked against it (test/docs).
+ */
+export function environmentVariables(): ReadonlyMap<string, string | undefined> {
+  const variables = new Map<string, string | undefined>()
+  for (const [name, schema] of Object.entries(envSchema.shape)) {
+    const fallback = schema.meta()?.environmentDefault
+    variables.set(name, typeof fallback === 'string' ? fallback : undefined)
+  }
+  for (const name of TOKEN_VARIABLES) variables.set(name, undefined)
+  return variables
+}
 
 /** Reads the token from CALLBACK_TOKEN or CALLBACK_TOKEN_FILE; never puts the token in a message. */
 function readToken(env: Env): string | undefined {

@@ -1,0 +1,134 @@
+import type { Registry } from 'prom-client'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
+import { startProxy } from '../proxy/start-proxy.js'
+import { codeIn, codesIn, readDoc, type Table, tablesWithColumns } from './markdown.js'
+
+/**
+ * prom-client's default process and Node.js metrics: documented by one sentence rather than a row
+ * each, since they are prom-client's and vary with the Node.js version and the platform.
+ */
+const DEFAULT_METRIC_PREFIXES = ['process_', 'nodejs_']
+const isDefaultMetric = (name: string) => DEFAULT_METRIC_PREFIXES.some((prefix) => name.startsWith(prefix))
+
+interface Family {
+  type: string
+  labels: string[]
+}
+
+/**
+ * Name → type and label names, as a running exporter exposes them: the types from its scrape, the labels
+ * from its registry and from the samples it serves (a histogram's `le` aside).
+ */
+async function exposedFamilies(exporter: TestExporter): Promise<Map<string, Family>> {
+  const text = await (await fetch(`${exporter.metricsUrl}/metrics`)).text()
+  const registered = registeredLabelNames(exporter.registry)
+  const types = new Map<string, string>()
+  const labels = new Map<string, Set<string>>()
+  for (const [, name = '', type = ''] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    types.set(name, type)
+    labels.set(name, new Set(registered.get(name)))
+  }
+  for (const [, sample = '', pairs = ''] of text.matchAll(/^([a-zA-Z_:][\w:]*)\{([^}]*)\}/gm)) {
+    const family = labels.get(sample) ?? labels.get(sample.replace(/_(bucket|sum|count)$/, ''))
+    for (const [, label = ''] of pairs.matchAll(/(\w+)="/g)) {
+      if (label !== 'le') family?.add(label)
+    }
+  }
+  return new Map([...types].map(([name, type]) => [name, { type, labels: [...(labels.get(name) ?? [])] }]))
+}
+
+function registeredLabelNames(registry: Registry): Map<string, readonly string[]> {
+  return new Map(
+    registry
+      .getMetricsAsArray()
+      .map((metric) => [metric.name, (metric as { labelNames?: readonly string[] }).labelNames ?? []]),
+  )
+}
+
+/** Name → type and labels, from the rows of tables. */
+function documentedFamilies(tables: Table[]): Map<string, Family> {
+  const families = new Map<string, Family>()
+  for (const table of tables) {
+    for (const [name = '', type = '', labels = ''] of table.rows) {
+      families.set(codeIn(name), { type: codeIn(type), labels: codesIn(labels) })
+    }
+  }
+  return families
+}
+
+const row = (name: string, { type, labels }: Family) =>
+  `| \`${name}\` | ${type} | ${labels.map((label) => `\`${label}\``).join(', ')} | <meaning> |`
+
+const sameLabels = (a: string[], b: string[]) => [...a].sort().join() === [...b].sort().join()
+
+/** What to change in the documented tables so that they say what the exporter exposes. */
+function differences(documented: Map<string, Family>, exposed: Map<string, Family>): string[] {
+  const found: string[] = []
+  for (const [name, family] of exposed) {
+    const shown = documented.get(name)
+    if (shown === undefined) found.push(`add a row: ${row(name, family)}`)
+    else if (shown.type !== family.type || !sameLabels(shown.labels, family.labels)) {
+      found.push(`change the row of \`${name}\` to: ${row(name, family)}`)
+    }
+  }
+  for (const name of documented.keys()) {
+    if (!exposed.has(name)) found.push(`remove the row of \`${name}\`: the exporter does not expose it`)
+  }
+  return found
+}
+
+function withoutDefaultMetrics(families: Map<string, Family>): Map<string, Family> {
+  return new Map([...families].filter(([name]) => !isDefaultMetric(name)))
+}
+
+describe('docs/metrics.md', () => {
+  const markdown = readDoc('docs/metrics.md')
+  const metricTables = tablesWithColumns(markdown, 'metric', 'type', 'labels')
+  const isProxyTable = (table: Table) => /front-proxy/i.test(table.section)
+  let plain: Map<string, Family>
+  let proxyMode: Map<string, Family>
+
+  beforeAll(async () => {
+    const exporter = await startExporter()
+    // Front-proxy mode registers its metrics when it starts; nothing is forwarded, so nothing listens there.
+    const proxy = await startProxy({ upstreamUrl: 'http://127.0.0.1:9/callback' })
+    try {
+      plain = await exposedFamilies(exporter)
+      proxyMode = await exposedFamilies(proxy)
+    } finally {
+      await exporter.close()
+      await proxy.close()
+    }
+  })
+
+  it('the tables outside "Front-proxy mode" list every family of an exporter, with its type and labels', () => {
+    const documented = documentedFamilies(metricTables.filter((table) => !isProxyTable(table)))
+    expect(
+      documented.size,
+      'docs/metrics.md has | metric | type | labels | meaning | tables',
+    ).toBeGreaterThan(0)
+    expect(
+      differences(documented, withoutDefaultMetrics(plain)),
+      'docs/metrics.md, section "Families"',
+    ).toEqual([])
+  })
+
+  it('the tables under "Front-proxy mode" list every family that front-proxy mode adds', () => {
+    const documented = documentedFamilies(metricTables.filter(isProxyTable))
+    const added = new Map([...proxyMode].filter(([name]) => !plain.has(name)))
+    expect(differences(documented, added), 'docs/metrics.md, section "Front-proxy mode"').toEqual([])
+  })
+
+  it("prom-client's default metrics are there, and described by one sentence instead of rows", () => {
+    for (const prefix of DEFAULT_METRIC_PREFIXES) {
+      expect(
+        [...plain.keys()].some((name) => name.startsWith(prefix)),
+        `a ${prefix}* family is exposed`,
+      ).toBe(true)
+      expect(markdown, `docs/metrics.md mentions \`${prefix}\``).toContain(`\`${prefix}\``)
+    }
+    const rows = documentedFamilies(metricTables)
+    expect([...rows.keys()].filter(isDefaultMetric)).toEqual([])
+  })
+})
