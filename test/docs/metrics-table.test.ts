@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { alertBody, callbackUrl, postCallback } from '../helpers/callbacks.js'
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
 import { startProxy } from '../proxy/start-proxy.js'
 import { codeIn, codesIn, readDoc, type Table, tablesWithColumns } from './markdown.js'
@@ -13,7 +14,8 @@ const isDefaultMetric = (name: string) => DEFAULT_METRIC_PREFIXES.some((prefix) 
 
 interface Family {
   type: string
-  labels: string[]
+  /** Undefined when the running exporter does not show them: neither a registered label list nor a sample. */
+  labels: string[] | undefined
 }
 
 /**
@@ -25,25 +27,35 @@ async function exposedFamilies(exporter: TestExporter): Promise<Map<string, Fami
   const registered = registeredLabelNames(exporter.registry)
   const types = new Map<string, string>()
   const labels = new Map<string, Set<string>>()
+  const known = new Set<string>()
   for (const [, name = '', type = ''] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
     types.set(name, type)
     labels.set(name, new Set(registered.get(name)))
+    if (registered.has(name)) known.add(name)
   }
-  for (const [, sample = '', pairs = ''] of text.matchAll(/^([a-zA-Z_:][\w:]*)\{([^}]*)\}/gm)) {
-    const family = labels.get(sample) ?? labels.get(sample.replace(/_(bucket|sum|count)$/, ''))
-    for (const [, label = ''] of pairs.matchAll(/(\w+)="/g)) {
-      if (label !== 'le') family?.add(label)
+  for (const [, sample = '', block = ''] of text.matchAll(/^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? /gm)) {
+    const name = labels.has(sample) ? sample : sample.replace(/_(bucket|sum|count)$/, '')
+    known.add(name)
+    for (const [, label = ''] of block.matchAll(/(\w+)="/g)) {
+      if (label !== 'le') labels.get(name)?.add(label)
     }
   }
-  return new Map([...types].map(([name, type]) => [name, { type, labels: [...(labels.get(name) ?? [])] }]))
+  return new Map(
+    [...types].map(([name, type]) => [
+      name,
+      { type, labels: known.has(name) ? [...(labels.get(name) ?? [])] : undefined },
+    ]),
+  )
 }
 
+/** The label names of the registry's prom-client metrics (the exporter's own families carry none). */
 function registeredLabelNames(registry: Registry): Map<string, readonly string[]> {
-  return new Map(
-    registry
-      .getMetricsAsArray()
-      .map((metric) => [metric.name, (metric as { labelNames?: readonly string[] }).labelNames ?? []]),
-  )
+  const names = new Map<string, readonly string[]>()
+  for (const metric of registry.getMetricsAsArray()) {
+    const labelNames = (metric as { labelNames?: readonly string[] }).labelNames
+    if (labelNames !== undefined) names.set(metric.name, labelNames)
+  }
+  return names
 }
 
 /** Name → type and labels, from the rows of tables. */
@@ -57,17 +69,21 @@ function documentedFamilies(tables: Table[]): Map<string, Family> {
   return families
 }
 
-const row = (name: string, { type, labels }: Family) =>
+const row = (name: string, { type, labels = [] }: Family) =>
   `| \`${name}\` | ${type} | ${labels.map((label) => `\`${label}\``).join(', ')} | <meaning> |`
 
-const sameLabels = (a: string[], b: string[]) => [...a].sort().join() === [...b].sort().join()
+const sameLabels = (a: string[] = [], b: string[] = []) => [...a].sort().join() === [...b].sort().join()
 
 /** What to change in the documented tables so that they say what the exporter exposes. */
 function differences(documented: Map<string, Family>, exposed: Map<string, Family>): string[] {
   const found: string[] = []
   for (const [name, family] of exposed) {
     const shown = documented.get(name)
-    if (shown === undefined) found.push(`add a row: ${row(name, family)}`)
+    if (family.labels === undefined) {
+      found.push(
+        `\`${name}\` has no sample in the test's scrape: send a callback that gives it one (test/docs)`,
+      )
+    } else if (shown === undefined) found.push(`add a row: ${row(name, family)}`)
     else if (shown.type !== family.type || !sameLabels(shown.labels, family.labels)) {
       found.push(`change the row of \`${name}\` to: ${row(name, family)}`)
     }
@@ -91,6 +107,20 @@ describe('docs/metrics.md', () => {
 
   beforeAll(async () => {
     const exporter = await startExporter()
+    // One alarm of each kind, so that the families the exporter renders itself show their labels.
+    for (const [command, body] of [
+      ['Alert.RequestOverLimit', alertBody()],
+      [
+        'Group.CallbackOnDailyGroupQuotaAlarm',
+        JSON.stringify({
+          CallbackCommand: 'Group.CallbackOnDailyGroupQuotaAlarm',
+          QuotaUsed: 7321,
+          Quota: 10000,
+        }),
+      ],
+    ] as const) {
+      expect((await postCallback(callbackUrl(exporter.url, { command }), body)).status).toBe(200)
+    }
     // Front-proxy mode registers its metrics when it starts; nothing is forwarded, so nothing listens there.
     const proxy = await startProxy({ upstreamUrl: 'http://127.0.0.1:9/callback' })
     try {
