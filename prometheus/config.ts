@@ -44,6 +44,7 @@ export const monitoringConfig = {
     droppingAlerts: '0m',
     seriesCapNearlyFull: '15m',
     upstreamFailing: '2m',
+    tokenReloadFailing: '5m',
   },
 
   /** Where every alert's `runbook_url` points: docs/runbook.md as published with the project. */

@@ -1,6 +1,7 @@
 import Router from '@koa/router'
 import Koa from 'koa'
 import { collectDefaultMetrics, type Registry } from 'prom-client'
+import type { CallbackTokens } from './auth/callback-tokens.js'
 import type { Clock } from './clock.js'
 import type { Config } from './config/config.js'
 import {
@@ -18,6 +19,7 @@ import type { Logger } from './logging/logger.js'
 import { createExporterMetrics, type ExporterMetrics } from './metrics/exporter-metrics.js'
 import { type ApiSeries, createApiSeries } from './series/api-series.js'
 import { createGroupQuotaSeries, type GroupQuotaSeries } from './series/group-quota-series.js'
+import { startCallbackTokens } from './tokens/callback-token-source.js'
 import { VERSION } from './version.js'
 
 export interface ExporterDeps {
@@ -46,6 +48,10 @@ export interface Exporter {
   metrics: ExporterMetrics
   /** The tracked series, readable with `entries(nowMs)` (e.g. by a status page). */
   series: { api: ApiSeries; groupQuota: GroupQuotaSeries }
+  /** The tokens a Sign may match now (`current.length` of them); `undefined` when Sign checks are off. */
+  callbackTokens: CallbackTokens | undefined
+  /** Stops the background work (the token file watcher); the listeners are the caller's to close. */
+  close(): void
 }
 
 export const METRICS_PATH = '/metrics'
@@ -64,8 +70,13 @@ export function createExporter(deps: ExporterDeps): Exporter {
   const readiness: Readiness = { ready: false }
   const separateMetrics = config.metricsPort !== undefined
 
+  const callbackTokens = startCallbackTokens({ config, registry, logger, clock })
   const handleCallback = createCallbackHandler({
-    policy: config,
+    policy: {
+      sdkAppIds: config.sdkAppIds,
+      callbackTokens: callbackTokens.tokens,
+      maxClockSkewSeconds: config.maxClockSkewSeconds,
+    },
     bodyLimitBytes: config.bodyLimitBytes,
     maxSeries: config.maxSeries,
     metrics,
@@ -115,5 +126,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
     readiness,
     metrics,
     series: { api: apiSeries, groupQuota: groupQuotaSeries },
+    callbackTokens: callbackTokens.tokens,
+    close: callbackTokens.close,
   }
 }

@@ -23,7 +23,7 @@ function warnAboutOpenDoors(config: Config, logger: Logger): void {
   if (config.sdkAppIds === undefined) {
     logger.warn('SDKAPPIDS is not set: callbacks for any SDKAppID are accepted; set it to your app IDs')
   }
-  if (config.callbackToken === undefined) {
+  if (config.callbackToken === undefined && config.callbackTokenFile === undefined) {
     logger.warn(
       'callback authentication is off (no CALLBACK_TOKEN or CALLBACK_TOKEN_FILE): anyone who can reach the callback URL can send alerts',
     )
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     exporter.readiness.ready = false
+    exporter.close()
     logger.info(
       { signal, grace_seconds: config.shutdownTimeoutSeconds },
       'shutting down: finishing requests in flight',
@@ -82,7 +83,9 @@ async function main(): Promise<void> {
       metrics_port: servers[1] ? portOf(servers[1]) : undefined,
       callback_path: config.callbackPath,
       sdkappids: config.sdkAppIds ? [...config.sdkAppIds] : 'any',
-      authentication: config.callbackToken ? 'sign' : 'off',
+      authentication: exporter.callbackTokens ? 'sign' : 'off',
+      callback_tokens: exporter.callbackTokens?.current.length ?? 0,
+      callback_token_source: exporter.callbackTokens?.source,
       alert_ttl_seconds: config.alertTtlSeconds,
       max_series: config.maxSeries,
       upstream: upstream ? upstream.url.origin + upstream.url.pathname : undefined,

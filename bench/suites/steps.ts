@@ -1,6 +1,7 @@
 import querystring from 'node:querystring'
 import { Registry } from 'prom-client'
 import { authenticate } from '../../src/auth/authenticate.js'
+import { createCallbackTokens } from '../../src/auth/callback-tokens.js'
 import { defaultConfig } from '../../src/config/config.js'
 import { parseJsonBody } from '../../src/http/read-body.js'
 import { createExporterMetrics } from '../../src/metrics/exporter-metrics.js'
@@ -24,6 +25,7 @@ export function benchSteps(iterations: number): StepCost[] {
   const apis = apiCatalog(300)
   const sdkAppIds = new Set(apis.map((api) => api.sdkAppId))
   const config = defaultConfig({ callbackToken: TOKEN, sdkAppIds, maxSeries: 2000 })
+  const policy = { ...config, callbackTokens: createCallbackTokens('CALLBACK_TOKEN', [TOKEN]) }
   const metrics = createExporterMetrics(new Registry(), { version: 'bench', alertTtlSeconds: 300 })
   const series = createApiSeries(metrics, config)
   const rawQuery = signedPath(apis[0]?.sdkAppId as string).split('?')[1] as string
@@ -41,7 +43,7 @@ export function benchSteps(iterations: number): StepCost[] {
   const steps: Array<[string, (i: number) => unknown]> = [
     ['query string (Koa ctx.query)', () => querystring.parse(rawQuery)],
     ['parseCallbackQuery', () => parseCallbackQuery(parsedQuery)],
-    ['authenticate (allow-list, SHA-256 Sign)', () => authenticate(query, config, Date.now())],
+    ['authenticate (allow-list, SHA-256 Sign)', () => authenticate(query, policy, Date.now())],
     ['parseJsonBody', (i) => parseJsonBody(bodies[i % bodies.length] as Buffer)],
     ['parsePayload (zod)', (i) => parsePayload('Alert.RequestOverLimit', json[i % json.length])],
     [

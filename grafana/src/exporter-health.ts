@@ -224,6 +224,59 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
         .span(8),
     )
 
+    .withRow(new RowBuilder('Callback tokens'))
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Callback tokens in force')
+        .description(
+          'Per replica: tokens a Sign may match (0: Sign verification is off). During a rotation it goes to 2 on every replica before the Chat console changes, then back to 1.',
+        )
+        .withTarget(query(`tencent_chat_exporter_callback_tokens{${job}}`, '{{instance}}'))
+        .min(0)
+        .decimals(0)
+        .height(8)
+        .span(8),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Token file reloads')
+        .description(
+          'Per replica, CALLBACK_TOKEN_FILE only: 1 when the latest read of the changed file succeeded, 0 when it failed and the old tokens stay in force (TencentChatExporterTokenReloadFailing); failed reads of all replicas in the interval beside it.',
+        )
+        .withTarget(
+          query(
+            `tencent_chat_exporter_token_file_last_reload_successful{${job}}`,
+            '{{instance}} last read ok',
+          ),
+        )
+        .withTarget(
+          query(
+            `sum(increase(tencent_chat_exporter_token_file_reload_failures_total{${job}}[$__rate_interval]))`,
+            'failed reads, all replicas',
+          ),
+        )
+        .min(0)
+        .height(8)
+        .span(8),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Since the last good token file read')
+        .description(
+          'Per replica, CALLBACK_TOKEN_FILE only: time since the file was last read successfully (start-up or a change).',
+        )
+        .withTarget(
+          query(
+            `time() - tencent_chat_exporter_token_file_last_reload_success_timestamp_seconds{${job}}`,
+            '{{instance}}',
+          ),
+        )
+        .unit('s')
+        .min(0)
+        .height(8)
+        .span(8),
+    )
+
     .withRow(new RowBuilder('Front proxy (UPSTREAM_URL)'))
     .withPanel(
       counterRatePanel(

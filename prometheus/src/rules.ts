@@ -143,6 +143,15 @@ export function ruleGroups(config: MonitoringConfig): RuleGroup[] {
           'The exporter tracks nearly as many APIs as MAX_SERIES allows.',
           '{{ $labels.instance }} tracks {{ $value | humanizePercentage }} of its MAX_SERIES cap; once all are within their TTL, new APIs are dropped.',
         ),
+        alert(
+          'TencentChatExporterTokenReloadFailing',
+          'warning',
+          config.for.tokenReloadFailing,
+          // Per replica on purpose: each exporter process reads its own copy of the token file.
+          `tencent_chat_exporter_token_file_last_reload_successful{${sel}} == 0`,
+          'The exporter cannot use its changed callback token file.',
+          '{{ $labels.instance }} could not use CALLBACK_TOKEN_FILE after it changed (unreadable, empty or no valid token) and keeps the tokens it had: a token added there is not accepted yet, and callbacks signed with it are rejected as bad_signature.',
+        ),
       ],
     },
     {

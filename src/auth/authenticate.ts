@@ -1,12 +1,14 @@
 import type { CallbackQuery } from '../protocol/callback-query.js'
 import { quoteForMessage } from '../protocol/label-value.js'
 import { CallbackRejection } from '../protocol/rejection.js'
-import { signMatches } from './signature.js'
+import type { CallbackTokens } from './callback-tokens.js'
+import { signMatchesAny } from './signature.js'
 
 export interface AuthPolicy {
   /** SDKAppIDs to accept; `undefined` accepts any. */
   sdkAppIds: ReadonlySet<string> | undefined
-  callbackToken: string | undefined
+  /** Tokens a Sign may match (read on every request: a token file is re-read); `undefined` turns Sign checks off. */
+  callbackTokens: CallbackTokens | undefined
   maxClockSkewSeconds: number
 }
 
@@ -21,8 +23,8 @@ export function authenticate(query: CallbackQuery, policy: AuthPolicy, nowMs: nu
   if (policy.sdkAppIds !== undefined && !policy.sdkAppIds.has(query.sdkAppId)) {
     throw new CallbackRejection('sdkappid_not_allowed', `SdkAppid ${query.sdkAppId} is not in SDKAPPIDS`)
   }
-  const token = policy.callbackToken
-  if (token === undefined) return
+  const tokens = policy.callbackTokens
+  if (tokens === undefined) return
   if (query.sign === undefined || query.sign === '') {
     throw new CallbackRejection('missing_signature', 'query parameter Sign is missing')
   }
@@ -43,7 +45,10 @@ export function authenticate(query: CallbackQuery, policy: AuthPolicy, nowMs: nu
       `RequestTime is ${Math.round(Math.abs(skewSeconds))}s ${direction} the exporter's clock (limit ${policy.maxClockSkewSeconds}s)`,
     )
   }
-  if (!signMatches(token, query.requestTime, query.sign)) {
-    throw new CallbackRejection('bad_signature', 'Sign does not match the configured token and RequestTime')
+  if (!signMatchesAny(tokens.current, query.requestTime, query.sign)) {
+    throw new CallbackRejection(
+      'bad_signature',
+      'Sign does not match the configured token(s) and RequestTime',
+    )
   }
 }

@@ -12,8 +12,20 @@ const HEX_SHA256 = /^[0-9a-fA-F]{64}$/
 
 /** Compares in constant time, ignoring the case of the hex digits. */
 export function signMatches(token: string, requestTime: string, sign: string): boolean {
+  return signMatchesAny([token], requestTime, sign)
+}
+
+/**
+ * Whether the Sign matches any of the tokens, ignoring the case of the hex digits. Every token is compared, each in constant time, so the
+ * time taken does not tell which token (or whether one) matched. No token never matches.
+ */
+export function signMatchesAny(tokens: readonly string[], requestTime: string, sign: string): boolean {
   if (!HEX_SHA256.test(sign)) return false
-  const expected = Buffer.from(computeSign(token, requestTime), 'hex')
   const given = Buffer.from(sign, 'hex')
-  return timingSafeEqual(expected, given)
+  let matched = false
+  for (const token of tokens) {
+    const expected = Buffer.from(computeSign(token, requestTime), 'hex')
+    if (timingSafeEqual(expected, given)) matched = true
+  }
+  return matched
 }

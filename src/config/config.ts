@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { z } from 'zod'
+import { readTokenFileSync } from '../tokens/token-file.js'
+import { tokenProblem } from '../tokens/token-list.js'
 
 /** The exporter's validated configuration, read once at start-up from the environment (SPEC §4). */
 export interface Config {
@@ -10,8 +11,10 @@ export interface Config {
   callbackPath: string
   /** SDKAppIDs to accept; `undefined` accepts any. */
   sdkAppIds: ReadonlySet<string> | undefined
-  /** Callback authentication token; when set, `Sign` and `RequestTime` are required. */
+  /** CALLBACK_TOKEN: one fixed callback token; when set, `Sign` and `RequestTime` are required. */
   callbackToken: string | undefined
+  /** CALLBACK_TOKEN_FILE: its path and the tokens read at start-up; it is re-read when it changes. */
+  callbackTokenFile: TokenFileConfig | undefined
   maxClockSkewSeconds: number
   alertTtlSeconds: number
   maxSeries: number
@@ -20,6 +23,12 @@ export interface Config {
   /** How long SIGTERM waits for requests in flight before forcing the exit. */
   shutdownTimeoutSeconds: number
   upstream: UpstreamConfig | undefined
+}
+
+export interface TokenFileConfig {
+  path: string
+  /** One or more tokens (never none): a Sign matching any of them is accepted. */
+  tokens: readonly string[]
 }
 
 /** Front-proxy mode: forward every accepted callback to the app backend. */
@@ -161,33 +170,26 @@ export function environmentVariables(): ReadonlyMap<string, string | undefined> 
   return variables
 }
 
-/** Reads the token from CALLBACK_TOKEN or CALLBACK_TOKEN_FILE; never puts the token in a message. */
-function readToken(env: Env): string | undefined {
+/**
+ * Reads CALLBACK_TOKEN (one token) or CALLBACK_TOKEN_FILE (one or more, one a line); never puts a
+ * token in a message. The file's later changes are picked up by the token file watcher.
+ */
+function readTokens(env: Env): Pick<Config, 'callbackToken' | 'callbackTokenFile'> {
   const inline = unsetIfEmpty(env.CALLBACK_TOKEN) as string | undefined
   const file = unsetIfEmpty(env.CALLBACK_TOKEN_FILE) as string | undefined
   if (inline !== undefined && file !== undefined) {
     throw new ConfigError('CALLBACK_TOKEN and CALLBACK_TOKEN_FILE are both set: set only one of them')
   }
-  if (inline !== undefined) return checkToken('CALLBACK_TOKEN', inline.trim())
-  if (file === undefined) return undefined
-  let content: string
-  try {
-    content = readFileSync(file, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error'
-    throw new ConfigError(`CALLBACK_TOKEN_FILE: cannot read ${JSON.stringify(file)} (${code})`)
+  if (inline !== undefined) {
+    const token = inline.trim()
+    const problem = tokenProblem(token)
+    if (problem !== undefined) throw new ConfigError(`CALLBACK_TOKEN: ${problem}`)
+    return { callbackToken: token, callbackTokenFile: undefined }
   }
-  // Secrets mounted from Kubernetes or written with `echo` usually end with a newline.
-  return checkToken('CALLBACK_TOKEN_FILE', content.replace(/\r?\n$/, '').trim())
-}
-
-function checkToken(variable: string, token: string): string {
-  if (token.length === 0) throw new ConfigError(`${variable}: the token is empty`)
-  if (token.length > 128) throw new ConfigError(`${variable}: the token is longer than 128 characters`)
-  if (/[\s\p{Cc}]/u.test(token)) {
-    throw new ConfigError(`${variable}: the token contains white space or control characters`)
-  }
-  return token
+  if (file === undefined) return { callbackToken: undefined, callbackTokenFile: undefined }
+  const read = readTokenFileSync(file)
+  if (!read.ok) throw new ConfigError(`CALLBACK_TOKEN_FILE: ${read.problem}`)
+  return { callbackToken: undefined, callbackTokenFile: { path: file, tokens: read.tokens } }
 }
 
 function describeIssues(error: z.ZodError, env: Env): string {
@@ -211,14 +213,14 @@ export function loadConfig(env: Env = process.env): Config {
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, env))
   const values = parsed.data
-  const callbackToken = readToken(env)
+  const tokens = readTokens(env)
   return {
     port: values.PORT,
     host: values.HOST,
     metricsPort: values.METRICS_PORT,
     callbackPath: values.CALLBACK_PATH,
     sdkAppIds: values.SDKAPPIDS,
-    callbackToken,
+    ...tokens,
     maxClockSkewSeconds: values.MAX_CLOCK_SKEW_SECONDS,
     alertTtlSeconds: values.ALERT_TTL_SECONDS,
     maxSeries: values.MAX_SERIES,

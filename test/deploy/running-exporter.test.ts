@@ -84,7 +84,7 @@ async function startExample(dir: string): Promise<Example> {
     objects,
     pod,
     config,
-    token: config.callbackToken ?? '',
+    token: config.callbackTokenFile?.tokens[0] ?? config.callbackToken ?? '',
     exporter,
     port: (containerPortNumber) => {
       const local = ports.get(containerPortNumber)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type AuthPolicy, authenticate } from '../../src/auth/authenticate.js'
+import { createCallbackTokens } from '../../src/auth/callback-tokens.js'
 import { computeSign } from '../../src/auth/signature.js'
 import type { CallbackQuery } from '../../src/protocol/callback-query.js'
 import { CallbackRejection } from '../../src/protocol/rejection.js'
@@ -7,7 +8,7 @@ import { CallbackRejection } from '../../src/protocol/rejection.js'
 const NOW_S = 1_700_000_000
 const policy: AuthPolicy = {
   sdkAppIds: new Set(['1400000001']),
-  callbackToken: 'tok3n',
+  callbackTokens: createCallbackTokens('CALLBACK_TOKEN', ['tok3n']),
   maxClockSkewSeconds: 60,
 }
 
@@ -40,7 +41,7 @@ describe('authenticate', () => {
   })
 
   it('accepts any app and no signature when neither is configured', () => {
-    const open = { sdkAppIds: undefined, callbackToken: undefined, maxClockSkewSeconds: 60 }
+    const open = { sdkAppIds: undefined, callbackTokens: undefined, maxClockSkewSeconds: 60 }
     expect(() =>
       authenticate(query({ sdkAppId: '42', sign: undefined, requestTime: undefined }), open, 0),
     ).not.toThrow()
@@ -116,5 +117,46 @@ describe('authenticate', () => {
       ),
     )
     expect(rejection.reason).toBe('bad_signature')
+  })
+
+  describe('with several tokens', () => {
+    const tokens = createCallbackTokens('CALLBACK_TOKEN_FILE', ['old-token', 'new-token'])
+    const several: AuthPolicy = { sdkAppIds: undefined, callbackTokens: tokens, maxClockSkewSeconds: 60 }
+
+    it('accepts a Sign made with any of them', () => {
+      for (const token of ['old-token', 'new-token']) {
+        expect(() =>
+          authenticate(query({ sign: computeSign(token, NOW_S) }), several, NOW_S * 1000),
+        ).not.toThrow()
+      }
+    })
+
+    it('rejects a Sign made with none of them', () => {
+      const rejection = rejectionOf(() =>
+        authenticate(query({ sign: computeSign('other-token', NOW_S) }), several, NOW_S * 1000),
+      )
+      expect(rejection.reason).toBe('bad_signature')
+      expect(rejection.message).not.toMatch(/old-token|new-token/)
+    })
+
+    it('reads the tokens in force on every request, so a replaced token stops matching', () => {
+      const live = createCallbackTokens('CALLBACK_TOKEN_FILE', ['old-token'])
+      const policy: AuthPolicy = { sdkAppIds: undefined, callbackTokens: live, maxClockSkewSeconds: 60 }
+      const signedWith = (token: string) => query({ sign: computeSign(token, NOW_S) })
+      expect(() => authenticate(signedWith('old-token'), policy, NOW_S * 1000)).not.toThrow()
+      live.replace(['old-token', 'new-token'])
+      expect(() => authenticate(signedWith('new-token'), policy, NOW_S * 1000)).not.toThrow()
+      live.replace(['new-token'])
+      expect(rejectionOf(() => authenticate(signedWith('old-token'), policy, NOW_S * 1000)).reason).toBe(
+        'bad_signature',
+      )
+    })
+
+    it('never replaces the tokens with none (authentication cannot fall open)', () => {
+      const live = createCallbackTokens('CALLBACK_TOKEN_FILE', ['old-token'])
+      expect(() => live.replace([])).toThrow(/none/)
+      expect(live.current).toEqual(['old-token'])
+      expect(() => createCallbackTokens('CALLBACK_TOKEN_FILE', [])).toThrow()
+    })
   })
 })

@@ -116,8 +116,23 @@ describe('loadConfig', () => {
   })
 
   it('reads the token from a file, without its trailing newline', () => {
-    expect(loadConfig({ CALLBACK_TOKEN_FILE: tokenFile('s3cret\n') }).callbackToken).toBe('s3cret')
-    expect(loadConfig({ CALLBACK_TOKEN_FILE: tokenFile('s3cret\r\n') }).callbackToken).toBe('s3cret')
+    for (const content of ['s3cret\n', 's3cret\r\n', 's3cret']) {
+      const path = tokenFile(content)
+      expect(loadConfig({ CALLBACK_TOKEN_FILE: path })).toMatchObject({
+        callbackToken: undefined,
+        callbackTokenFile: { path, tokens: ['s3cret'] },
+      })
+    }
+  })
+
+  it('reads several tokens from a file: one a line, comments and blank lines ignored, trimmed', () => {
+    const path = tokenFile(
+      '# rotation 2026-01: new token first\n  new-token  \n\n\told-token\r\n# end\nnew-token\n',
+    )
+    expect(loadConfig({ CALLBACK_TOKEN_FILE: path }).callbackTokenFile?.tokens).toEqual([
+      'new-token',
+      'old-token',
+    ])
   })
 
   it('rejects bad tokens without echoing them', () => {
@@ -128,6 +143,18 @@ describe('loadConfig', () => {
         /^CALLBACK_TOKEN_FILE: cannot read "\/nonexistent\/token" \(ENOENT\)/,
       ],
       [{ CALLBACK_TOKEN_FILE: tokenFile('\n') }, /^CALLBACK_TOKEN_FILE: the token is empty/],
+      [
+        { CALLBACK_TOKEN_FILE: tokenFile('# only a comment\n\n') },
+        /^CALLBACK_TOKEN_FILE: the file has no token/,
+      ],
+      [
+        { CALLBACK_TOKEN_FILE: tokenFile('good-token\nbad secret-XYZ\n') },
+        /^CALLBACK_TOKEN_FILE: line 2: the token contains white space/,
+      ],
+      [
+        { CALLBACK_TOKEN_FILE: tokenFile('x'.repeat(70_000)) },
+        /^CALLBACK_TOKEN_FILE: .* is larger than 65536 bytes/,
+      ],
       [{ CALLBACK_TOKEN: 'has secret-XYZ space' }, /^CALLBACK_TOKEN: the token contains white space/],
       [{ CALLBACK_TOKEN: `secret-XYZ${'x'.repeat(200)}` }, /^CALLBACK_TOKEN: the token is longer than 128/],
     ]
