@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Registry } from 'prom-client'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { alertBody, callbackUrl, postCallback } from '../helpers/callbacks.js'
@@ -102,8 +105,10 @@ describe('docs/metrics.md', () => {
   const markdown = readDoc('docs/metrics.md')
   const metricTables = tablesWithColumns(markdown, 'metric', 'type', 'labels')
   const isProxyTable = (table: Table) => /front-proxy/i.test(table.section)
+  const isTokenFileTable = (table: Table) => /callback tokens/i.test(table.section)
   let plain: Map<string, Family>
   let proxyMode: Map<string, Family>
+  let tokenFileMode: Map<string, Family>
 
   beforeAll(async () => {
     const exporter = await startExporter()
@@ -123,17 +128,28 @@ describe('docs/metrics.md', () => {
     }
     // Front-proxy mode registers its metrics when it starts; nothing is forwarded, so nothing listens there.
     const proxy = await startProxy({ upstreamUrl: 'http://127.0.0.1:9/callback' })
+    // CALLBACK_TOKEN_FILE adds the token file reload metrics.
+    const dir = mkdtempSync(join(tmpdir(), 'tce-docs-'))
+    writeFileSync(join(dir, 'token'), 'docs-token\n')
+    const withTokenFile = await startExporter({
+      config: { callbackTokenFile: { path: join(dir, 'token'), tokens: ['docs-token'] } },
+    })
     try {
       plain = await exposedFamilies(exporter)
       proxyMode = await exposedFamilies(proxy)
+      tokenFileMode = await exposedFamilies(withTokenFile)
     } finally {
       await exporter.close()
       await proxy.close()
+      await withTokenFile.close()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
-  it('the tables outside "Front-proxy mode" list every family of an exporter, with its type and labels', () => {
-    const documented = documentedFamilies(metricTables.filter((table) => !isProxyTable(table)))
+  it('the tables outside "Front-proxy mode" and "Callback tokens" list every family of an exporter, with its type and labels', () => {
+    const documented = documentedFamilies(
+      metricTables.filter((table) => !isProxyTable(table) && !isTokenFileTable(table)),
+    )
     expect(
       documented.size,
       'docs/metrics.md has | metric | type | labels | meaning | tables',
@@ -148,6 +164,12 @@ describe('docs/metrics.md', () => {
     const documented = documentedFamilies(metricTables.filter(isProxyTable))
     const added = new Map([...proxyMode].filter(([name]) => !plain.has(name)))
     expect(differences(documented, added), 'docs/metrics.md, section "Front-proxy mode"').toEqual([])
+  })
+
+  it('the tables under "Callback tokens" list every family that CALLBACK_TOKEN_FILE adds', () => {
+    const documented = documentedFamilies(metricTables.filter(isTokenFileTable))
+    const added = new Map([...tokenFileMode].filter(([name]) => !plain.has(name)))
+    expect(differences(documented, added), 'docs/metrics.md, section "Callback tokens"').toEqual([])
   })
 
   it("prom-client's default metrics are there, and described by one sentence instead of rows", () => {
