@@ -1,10 +1,11 @@
 import Router from '@koa/router'
 import Koa from 'koa'
-import getRawBody from 'raw-body'
+import bodyParser from 'koa-bodyparser'
 
 /**
- * The framework floor: the same stack as the exporter (Koa, @koa/router, raw-body, JSON.parse)
- * answering the same OK body, without any of the exporter's own work. Listens on 127.0.0.1:$PORT.
+ * The framework floor: the design card's stack, the exporter's (Koa, @koa/router, koa-bodyparser with
+ * the exporter's options: JSON whatever the Content-Type, the default BODY_LIMIT_BYTES), answering the
+ * same OK body without any of the exporter's own work. Listens on 127.0.0.1:$PORT.
  */
 const OK_ANSWER = '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}'
 
@@ -12,9 +13,14 @@ const router = new Router()
 router.get('/-/ready', (ctx) => {
   ctx.body = 'ok'
 })
-router.post('/callback', async (ctx) => {
-  const body = await getRawBody(ctx.req, { limit: 262_144, length: ctx.get('content-length') || undefined })
-  JSON.parse(body.toString('utf8'))
+const parseBody = bodyParser({
+  enableTypes: ['json'],
+  detectJSON: () => true,
+  jsonLimit: '262144',
+  strict: false,
+  onProtoPoisoning: 'ignore',
+} as bodyParser.Options)
+router.post('/callback', parseBody, (ctx) => {
   ctx.status = 200
   ctx.type = 'application/json; charset=utf-8'
   ctx.body = OK_ANSWER

@@ -10,19 +10,26 @@ import { type CallbackPayload, parsePayload } from '../protocol/payloads.js'
 import { CallbackRejection, type RejectionReason } from '../protocol/rejection.js'
 import type { ApiSeries } from '../series/api-series.js'
 import type { GroupQuotaSeries } from '../series/group-quota-series.js'
-import { ClientAbortedError, parseJsonBody, readBody } from './read-body.js'
+import { ClientAbortedError, createBodyReader } from './read-body.js'
 
 /** A callback that passed authentication and validation, with the request exactly as received. */
 export interface AcceptedCallback {
   query: CallbackQuery
   /** The query string byte for byte, without the leading `?`. */
   rawQuery: string
-  body: Buffer
+  /**
+   * The body's bytes as received (still encoded under a Content-Encoding), kept only when the responder
+   * `forwardsBody`; the parsed body is `payload`, its text `ctx.request.rawBody`.
+   */
+  body: Buffer | undefined
   payload: CallbackPayload
 }
 
 /** Writes the answer to an accepted callback: OK by default, or the app's answer in front-proxy mode. */
-export type CallbackResponder = (ctx: Context, callback: AcceptedCallback) => Promise<void>
+export type CallbackResponder = ((ctx: Context, callback: AcceptedCallback) => Promise<void>) & {
+  /** Set by a responder that forwards the body as received (front-proxy mode): its bytes are kept. */
+  readonly forwardsBody?: boolean
+}
 
 export const answerOk: CallbackResponder = async (ctx) => {
   ctx.status = 200
@@ -66,6 +73,8 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
   const dropLogs = createLogThrottle({ windowMs: MINUTE_MS, burst: 1 })
   const countCallback = createCallbackCounter(metrics, deps.maxSeries)
   const activity = deps.activity ?? noActivity
+  const readBody = createBodyReader(deps.bodyLimitBytes)
+  const keepBody = deps.respond.forwardsBody === true
 
   function reject(ctx: Context, rejection: CallbackRejection, query: CallbackQuery | undefined): void {
     metrics.rejectedCallbacks.inc({ reason: rejection.reason })
@@ -122,8 +131,8 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
     try {
       query = parseCallbackQuery(ctx.query)
       authenticate(query, deps.policy, clock.now())
-      const body = await readBody(ctx.req, deps.bodyLimitBytes)
-      const payload = parsePayload(query.callbackCommand, parseJsonBody(body))
+      const body = await readBody(ctx, keepBody)
+      const payload = parsePayload(query.callbackCommand, ctx.request.body)
       const nowMs = clock.now()
       countCallback(query)
       activity.accepted(query.callbackCommand, query.sdkAppId, nowMs)

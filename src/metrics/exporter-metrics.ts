@@ -50,7 +50,7 @@ export function createExporterMetrics(
     }),
     rejectedCallbacks: new Counter({
       name: 'tencent_chat_exporter_rejected_callbacks_total',
-      help: 'Callback requests rejected, by reason (malformed_json, invalid_payload, sdkappid_not_allowed, missing_signature, stale_request, bad_signature, body_too_large).',
+      help: 'Callback requests rejected, by reason (malformed_json, invalid_payload, sdkappid_not_allowed, missing_signature, stale_request, bad_signature, body_too_large, unsupported_encoding).',
       labelNames: ['reason'] as const,
       registers,
     }),

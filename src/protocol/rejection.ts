@@ -7,6 +7,7 @@ export const REJECTION_REASONS = {
   stale_request: 401,
   bad_signature: 401,
   body_too_large: 413,
+  unsupported_encoding: 415,
 } as const
 
 export type RejectionReason = keyof typeof REJECTION_REASONS
@@ -20,6 +21,7 @@ const ERROR_CODES: Record<RejectionReason, number> = {
   bad_signature: 40103,
   sdkappid_not_allowed: 40301,
   body_too_large: 41301,
+  unsupported_encoding: 41501,
 }
 
 /** A callback that must be answered with a FAIL body, counted by reason and logged. */

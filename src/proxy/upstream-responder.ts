@@ -105,6 +105,7 @@ export function createUpstreamResponder(options: UpstreamResponderOptions): Upst
     if (passedThrough(ctx.req, via)) return refuseLoop(ctx, callback)
     const command = callback.query.callbackCommand
     const started = performance.now()
+    if (callback.body === undefined) throw new Error('the callback handler did not keep the body to forward')
     const result = await client.send({
       path: upstreamPath(upstream.url, callback.rawQuery),
       headers: forwardedHeaders(ctx.req, via),
@@ -133,7 +134,8 @@ export function createUpstreamResponder(options: UpstreamResponderOptions): Upst
     passBack(ctx, result)
   }
 
-  return Object.assign(respond, { close: () => client.close() })
+  // The body goes to the app as received: encoded bodies keep their bytes and their Content-Encoding.
+  return Object.assign(respond, { forwardsBody: true, close: () => client.close() })
 }
 
 /** Writes the app's status, Content-Type and body, and nothing else of its answer. */
