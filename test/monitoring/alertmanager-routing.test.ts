@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { monitoringConfig } from '../../prometheus/config.js'
 import { alertRules, ruleGroups } from '../../prometheus/src/rules.js'
 import { alertmanagerConfigFile, readYaml } from './paths.js'
-import { findTool, runTool } from './tools.js'
+import { findTool, pinnedRelease, runTool, toolVersion } from './tools.js'
 
 interface AlertmanagerConfig {
   route: { group_by: string[] }
@@ -31,10 +31,17 @@ describe('Alertmanager example configuration', () => {
     ])
   }
 
-  it('passes amtool check-config', async () => {
+  it('is checked with the pinned amtool', async () => {
+    expect(await toolVersion(amtool)).toBe(pinnedRelease('ALERTMANAGER'))
+  })
+
+  it('passes amtool check-config without a warning (matchers read by the UTF-8 parser)', async () => {
     const result = await runTool(amtool, ['check-config', alertmanagerConfigFile])
     expect(result.stdout).toContain('SUCCESS')
     expect(result.code).toBe(0)
+    // From 0.27 amtool warns on stderr when a matcher only parses with the classic parser.
+    expect(result.stderr).toBe('')
+    expect(result.stdout).not.toMatch(/warn|deprecat/i)
   })
 
   it.each(alerts.map((rule) => [rule.alert, rule.labels.severity] as const))(

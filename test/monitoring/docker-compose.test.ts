@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { monitoringConfig } from '../../prometheus/config.js'
 import { readYaml, repoRoot, rulesFile } from './paths.js'
-import { findTool, runTool } from './tools.js'
+import { findTool, pinnedRelease, runTool } from './tools.js'
 
 interface Service {
   build?: string
@@ -52,6 +52,11 @@ describe('docker-compose demo stack', () => {
       expect.arrayContaining(['exporter', 'simulator', 'prometheus', 'alertmanager', 'grafana']),
     )
     expect(services.exporter?.build).toBe('.')
+  })
+
+  it('runs the Prometheus and Alertmanager releases the tests run (tools/versions.env)', () => {
+    expect(services.prometheus?.image).toBe(`prom/prometheus:v${pinnedRelease('PROMETHEUS')}`)
+    expect(services.alertmanager?.image).toBe(`prom/alertmanager:v${pinnedRelease('ALERTMANAGER')}`)
   })
 
   it('mounts only files and folders that exist', () => {

@@ -20,13 +20,16 @@ export interface Stack {
   alertmanagerUrl: string
   webhook: WebhookReceiver
   tools: Tool[]
+  /** The executables started: the current releases from scripts/install-test-tools.sh. */
+  binaries: { prometheus: string; alertmanager: string }
   stop(): Promise<void>
 }
 
 /**
  * The monitoring bundle on real tools, all on loopback: the exporter (in this process), Prometheus
  * scraping it every second with the bundled rules evaluated every second, and Alertmanager with the
- * bundled routing delivering to a webhook receiver in this process.
+ * bundled routing delivering to a webhook receiver in this process. The exporter logs at debug, so its
+ * `logs` show each scrape's Accept header and the format it answered.
  */
 export async function startStack(): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'tce-e2e-'))
@@ -43,7 +46,7 @@ export async function startStack(): Promise<Stack> {
   try {
     webhook = await startWebhookReceiver()
     exporter = await startExporter({
-      config: { callbackToken: E2E_TOKEN, sdkAppIds: new Set([E2E_SDKAPPID]), logLevel: 'warn' },
+      config: { callbackToken: E2E_TOKEN, sdkAppIds: new Set([E2E_SDKAPPID]), logLevel: 'debug' },
     })
 
     const alertmanagerPort = await freePort()
@@ -52,7 +55,11 @@ export async function startStack(): Promise<Stack> {
       alertmanagerConfig,
       withReceiverUrls(readFileSync(alertmanagerConfigFile, 'utf8'), webhook.url),
     )
-    const alertmanager = startTool('alertmanager', findTool('prometheus-alertmanager', 'alertmanager'), [
+    const binaries = {
+      prometheus: findTool('prometheus'),
+      alertmanager: findTool('alertmanager', 'prometheus-alertmanager'),
+    }
+    const alertmanager = startTool('alertmanager', binaries.alertmanager, [
       `--config.file=${alertmanagerConfig}`,
       `--storage.path=${join(dir, 'alertmanager-data')}`,
       `--web.listen-address=127.0.0.1:${alertmanagerPort}`,
@@ -76,7 +83,7 @@ export async function startStack(): Promise<Stack> {
         ],
       }),
     )
-    const prometheus = startTool('prometheus', findTool('prometheus'), [
+    const prometheus = startTool('prometheus', binaries.prometheus, [
       `--config.file=${prometheusConfig}`,
       `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
       `--web.listen-address=127.0.0.1:${prometheusPort}`,
@@ -88,7 +95,7 @@ export async function startStack(): Promise<Stack> {
     const prometheusUrl = `http://127.0.0.1:${prometheusPort}`
     await waitReady(alertmanager, `${alertmanagerUrl}/-/ready`)
     await waitReady(prometheus, `${prometheusUrl}/-/ready`)
-    return { exporter, prometheusUrl, alertmanagerUrl, webhook, tools, stop }
+    return { exporter, prometheusUrl, alertmanagerUrl, webhook, tools, binaries, stop }
   } catch (error) {
     await stop()
     throw error
@@ -102,6 +109,9 @@ export interface PromResult {
     result: Array<{ metric: Record<string, string>; value?: unknown; values?: unknown[] }>
   }
   error?: string
+  /** Prometheus 3's annotations: PromQL warnings and infos (e.g. rate() of something not a counter). */
+  warnings?: string[]
+  infos?: string[]
 }
 
 /** An instant query, or a range query over the last `rangeSeconds` when given. */
