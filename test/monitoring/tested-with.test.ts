@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { repoRoot } from './paths.js'
+import { pinnedRelease } from './tools.js'
+
+describe("the README's Tested with section", () => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8')
+  const section = /^## Tested with\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? ''
+
+  it('names the releases pinned in tools/versions.env, which the tests run', () => {
+    expect(section).toContain(`Prometheus ${pinnedRelease('PROMETHEUS')}`)
+    expect(section).toContain(`Alertmanager ${pinnedRelease('ALERTMANAGER')}`)
+    expect(section).toContain(`helm v${pinnedRelease('HELM')}`)
+    expect(section).toContain(`kustomize v${pinnedRelease('KUSTOMIZE')}`)
+  })
+})
