@@ -1,30 +1,56 @@
 /**
- * Writes deploy/kubernetes/base/prometheusrule.yaml from the bundled Prometheus rules file, so that
- * the Kubernetes rules are never a hand-made copy.
+ * Writes the Kubernetes copies of the bundled monitoring files, so that none is a hand-made copy:
+ * the kustomize PrometheusRule (deploy/kubernetes/components/sidecar/prometheusrule.yaml), and the
+ * Helm chart's rule groups and dashboards (charts/tencent-chat-exporter/files/). Run it after
+ * scripts/generate-monitoring.ts.
  *
  *   npx tsx scripts/generate-prometheus-rule.ts          # regenerate
- *   npx tsx scripts/generate-prometheus-rule.ts --check  # exit 1 when the committed file is stale
+ *   npx tsx scripts/generate-prometheus-rule.ts --check  # exit 1 when a committed file is stale
  */
-import { readFileSync, writeFileSync } from 'node:fs'
-import { PROMETHEUS_RULE_PATH, RULES_PATH, renderPrometheusRule } from './prometheus-rule.js'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CHART_DASHBOARDS_DIR, kubernetesMonitoringFiles } from './prometheus-rule.js'
 
-const root = new URL('../', import.meta.url)
-const fresh = renderPrometheusRule(readFileSync(new URL(RULES_PATH, root), 'utf8'))
-const target = new URL(PROMETHEUS_RULE_PATH, root)
+const root = fileURLToPath(new URL('../', import.meta.url))
+const files = kubernetesMonitoringFiles(root)
+const check = process.argv.includes('--check')
+let stale = 0
 
-if (process.argv.includes('--check')) {
-  let committed = ''
-  try {
-    committed = readFileSync(target, 'utf8')
-  } catch {}
-  if (committed !== fresh) {
-    process.stderr.write(
-      `${PROMETHEUS_RULE_PATH} is stale: run npx tsx scripts/generate-prometheus-rule.ts and commit it\n`,
-    )
-    process.exit(1)
+// A dashboard removed from grafana/dashboards goes from the chart too.
+const chartDashboards = join(root, CHART_DASHBOARDS_DIR)
+for (const name of existsSync(chartDashboards) ? readdirSync(chartDashboards) : []) {
+  const path = `${CHART_DASHBOARDS_DIR}/${name}`
+  if (path in files) continue
+  if (check) {
+    stale++
+    process.stderr.write(`not generated: ${path}\n`)
+  } else {
+    rmSync(join(root, path))
+    process.stdout.write(`removed ${path}\n`)
   }
-  process.stdout.write(`${PROMETHEUS_RULE_PATH} is up to date\n`)
-} else {
-  writeFileSync(target, fresh)
-  process.stdout.write(`wrote ${PROMETHEUS_RULE_PATH}\n`)
+}
+
+for (const [path, content] of Object.entries(files)) {
+  let committed: string | undefined
+  try {
+    committed = readFileSync(join(root, path), 'utf8')
+  } catch {}
+  if (committed === content) {
+    if (check) process.stdout.write(`${path} is up to date\n`)
+    continue
+  }
+  if (check) {
+    stale++
+    process.stderr.write(`out of date: ${path}\n`)
+    continue
+  }
+  mkdirSync(dirname(join(root, path)), { recursive: true })
+  writeFileSync(join(root, path), content)
+  process.stdout.write(`wrote ${path}\n`)
+}
+
+if (stale > 0) {
+  process.stderr.write('run `npx tsx scripts/generate-prometheus-rule.ts` and commit the result\n')
+  process.exit(1)
 }

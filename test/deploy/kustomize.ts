@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { parseAllDocuments } from 'yaml'
+import { parse, parseAllDocuments } from 'yaml'
 
 const run = promisify(execFile)
 
@@ -19,28 +19,56 @@ export interface KubeObject {
   data?: Record<string, string>
 }
 
-/** Every directory under deploy/kubernetes that holds a kustomization, relative to it. */
-export function findKustomizations(dir = KUBERNETES_DIR): string[] {
+/** The kustomize binary the tests run: the one scripts/install-test-tools.sh builds, or $KUSTOMIZE. */
+export const KUSTOMIZE = process.env.KUSTOMIZE ?? '/usr/local/bin/kustomize'
+
+/** Every directory under deploy/kubernetes that holds a kustomization.yaml, relative to it. */
+function findKustomizationFiles(dir = KUBERNETES_DIR): string[] {
   const found: string[] = []
   for (const entry of readdirSync(dir).sort()) {
     const path = join(dir, entry)
     if (entry === 'kustomization.yaml') found.push(relative(KUBERNETES_DIR, dir) || '.')
-    else if (statSync(path).isDirectory()) found.push(...findKustomizations(path))
+    else if (statSync(path).isDirectory()) found.push(...findKustomizationFiles(path))
   }
   return found
 }
 
-/**
- * Renders a kustomization with the kubectl on PATH (or $KUBECTL), the way a user would. Works with
- * kubectl 1.20's kustomize v2 as well as kustomize v5: newer ones only warn about the old fields.
- */
-export async function kustomize(dir: string): Promise<KubeObject[]> {
-  const kubectl = process.env.KUBECTL ?? 'kubectl'
-  const { stdout } = await run(kubectl, ['kustomize', resolve(KUBERNETES_DIR, dir)], {
+const isComponent = (dir: string) =>
+  (parse(readFileSync(join(KUBERNETES_DIR, dir, 'kustomization.yaml'), 'utf8')) as { kind?: string }).kind ===
+  'Component'
+
+/** The kustomizations that `kustomize build` renders on their own (every one but the Components). */
+export function findKustomizations(): string[] {
+  return findKustomizationFiles().filter((dir) => !isComponent(dir))
+}
+
+/** The kustomize Components, which only render as part of a kustomization that lists them. */
+export function findComponents(): string[] {
+  return findKustomizationFiles().filter(isComponent)
+}
+
+/** What `kustomize build` printed: the objects, and its stderr (warnings, such as deprecated fields). */
+export interface Rendered {
+  objects: KubeObject[]
+  stderr: string
+}
+
+/** Renders a kustomization with the real kustomize, the way a user would. */
+export async function kustomizeBuild(dir: string): Promise<Rendered> {
+  const { stdout, stderr } = await run(KUSTOMIZE, ['build', resolve(KUBERNETES_DIR, dir)], {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 30_000,
   })
-  return parseAllDocuments(stdout)
+  return { objects: parseObjects(stdout), stderr }
+}
+
+export async function kustomize(dir: string): Promise<KubeObject[]> {
+  return (await kustomizeBuild(dir)).objects
+}
+
+/** The objects of a multi-document YAML stream, without the empty documents. */
+export function parseObjects(yaml: string): KubeObject[] {
+  return parseAllDocuments(yaml)
     .map((document) => document.toJS() as KubeObject | null)
     .filter((object): object is KubeObject => object !== null)
 }

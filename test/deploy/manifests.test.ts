@@ -2,11 +2,18 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { stringify } from 'yaml'
+import { parse, stringify } from 'yaml'
 import { METRICS_PATH } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config/config.js'
 import { VERSION } from '../../src/version.js'
-import { findKustomizations, findObject, KUBERNETES_DIR, type KubeObject, kustomize } from './kustomize.js'
+import {
+  findComponents,
+  findKustomizations,
+  findObject,
+  KUBERNETES_DIR,
+  type KubeObject,
+  kustomizeBuild,
+} from './kustomize.js'
 import {
   type Container,
   containerEnvironment,
@@ -28,13 +35,18 @@ const EXAMPLES = [
 ]
 
 const rendered = new Map<string, KubeObject[]>()
+const warnings = new Map<string, string>()
 let root: string
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'tce-manifests-'))
   const dirs = findKustomizations()
-  const outputs = await Promise.all(dirs.map((dir) => kustomize(dir)))
-  for (const [index, dir] of dirs.entries()) rendered.set(dir, outputs[index] as KubeObject[])
+  const outputs = await Promise.all(dirs.map((dir) => kustomizeBuild(dir)))
+  for (const [index, dir] of dirs.entries()) {
+    const output = outputs[index] as { objects: KubeObject[]; stderr: string }
+    rendered.set(dir, output.objects)
+    warnings.set(dir, output.stderr)
+  }
 })
 
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -53,10 +65,29 @@ function exporterConfig(dir: string): { config: Config; exporter: Container } {
   return { config: loadConfig(env), exporter: pod.exporter }
 }
 
-test('every example is a kustomization that the suite renders', () => {
+test('every example is a kustomization that the suite renders, and the sidecar and its variants are Components', () => {
   const dirs = findKustomizations()
   for (const example of EXAMPLES) expect(dirs).toContain(example)
-  expect(dirs).toEqual(expect.arrayContaining(['base', 'pod-monitor', 'service-monitor', 'examples/app']))
+  expect(dirs).toEqual(expect.arrayContaining(['pod-monitor', 'service-monitor', 'examples/app']))
+  expect(findComponents()).toEqual(
+    expect.arrayContaining(['components/sidecar', 'components/proxy-mode', 'components/native-sidecar']),
+  )
+})
+
+// Fields that current kustomize reports as deprecated (`kustomize edit fix` rewrites them).
+const DEPRECATED_FIELDS = [
+  'bases',
+  'patchesStrategicMerge',
+  'patchesJson6902',
+  'commonLabels',
+  'vars',
+  'imageTags',
+  'crds',
+]
+
+test.each([...findKustomizations(), ...findComponents()])('%s uses only current kustomize fields', (dir) => {
+  const kustomization = parse(readFileSync(join(KUBERNETES_DIR, dir, 'kustomization.yaml'), 'utf8'))
+  expect(Object.keys(kustomization).filter((field) => DEPRECATED_FIELDS.includes(field))).toEqual([])
 })
 
 describe.each(findKustomizations())('kustomization %s', (dir) => {
@@ -65,6 +96,22 @@ describe.each(findKustomizations())('kustomization %s', (dir) => {
     expect(objects.length).toBeGreaterThan(0)
     for (const object of objects) validateObject(object)
   })
+
+  test('renders with kustomize v5 without a warning', () => {
+    expect(warnings.get(dir)).toBe('')
+  })
+})
+
+test('every Component is used by an example', () => {
+  const used = new Set<string>()
+  for (const dir of EXAMPLES) {
+    const kustomization = parse(readFileSync(join(KUBERNETES_DIR, dir, 'kustomization.yaml'), 'utf8'))
+    for (const component of kustomization.components ?? []) {
+      used.add(relative(KUBERNETES_DIR, join(KUBERNETES_DIR, dir, component)))
+    }
+  }
+  // proxy-mode includes the sidecar Component itself.
+  expect(findComponents().filter((component) => !used.has(component))).toEqual([])
 })
 
 test('no rendered object has a field that its kind does not define (a misspelt field is ignored by the schemas)', () => {
@@ -277,53 +324,80 @@ test('the proxy-mode example forwards to the app container over the Pod loopback
   expect(exporterConfig('examples/sidecar').config.upstream).toBeUndefined()
 })
 
-test("the README's overlay for your own app renders: your Deployment, the sidecar patch copied, your SDKAppID", async () => {
-  const overlay = join(root, 'my-overlay')
+/** Writes a kustomization for "your own app" in a temporary folder, with two Deployments of yours. */
+function writeOverlay(name: string, kustomization: Record<string, unknown>): string {
+  const overlay = join(root, name)
   mkdirSync(overlay)
-  const patch = readFileSync(join(KUBERNETES_DIR, 'examples/app/exporter-sidecar.yaml'), 'utf8')
-  writeFileSync(join(overlay, 'exporter-sidecar.yaml'), patch.replace('name: chat-backend', 'name: my-app'))
+  const deployment = (app: string, labels: Record<string, string>) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: app, labels },
+    spec: {
+      selector: { matchLabels: { app } },
+      template: {
+        metadata: { labels: { app } },
+        spec: { containers: [{ name: 'web', image: `registry.example.com/${app}:1` }] },
+      },
+    },
+  })
   writeFileSync(
     join(overlay, 'my-app-deployment.yaml'),
-    stringify({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'my-app' },
-      spec: {
-        selector: { matchLabels: { app: 'my-app' } },
-        template: {
-          metadata: { labels: { app: 'my-app' } },
-          spec: { containers: [{ name: 'web', image: 'registry.example.com/my-app:1' }] },
-        },
-      },
-    }),
+    stringify(deployment('my-app', { 'tencent-chat-exporter/sidecar': 'true' })),
   )
-  // kustomize takes only relative paths to bases.
-  const base = (dir: string) => relative(overlay, join(KUBERNETES_DIR, dir))
-  writeFileSync(
-    join(overlay, 'kustomization.yaml'),
-    stringify({
-      bases: [base('base'), base('pod-monitor')],
-      resources: ['my-app-deployment.yaml'],
-      patchesStrategicMerge: ['exporter-sidecar.yaml'],
-      configMapGenerator: [
-        { name: 'tencent-chat-exporter', behavior: 'merge', literals: ['SDKAPPIDS=1400123456'] },
-      ],
-    }),
-  )
-  const objects = await kustomize(overlay)
+  writeFileSync(join(overlay, 'other-deployment.yaml'), stringify(deployment('other', {})))
+  writeFileSync(join(overlay, 'kustomization.yaml'), stringify(kustomization))
+  return overlay
+}
+
+// kustomize takes only relative paths to other kustomizations.
+const fromOverlay = (overlay: string, dir: string) => relative(overlay, join(KUBERNETES_DIR, dir))
+
+test('the documented kustomization for your own app renders: the labelled Deployment gets the sidecar, your SDKAppID, your image tag', async () => {
+  const overlay = join(root, 'my-overlay')
+  writeOverlay('my-overlay', {
+    resources: ['my-app-deployment.yaml', 'other-deployment.yaml', fromOverlay(overlay, 'pod-monitor')],
+    components: [fromOverlay(overlay, 'components/sidecar')],
+    configMapGenerator: [{ name: 'tencent-chat-exporter', literals: ['SDKAPPIDS=1400123456'] }],
+    images: [{ name: IMAGE, newTag: '9.9.9' }],
+  })
+  const { objects, stderr } = await kustomizeBuild(overlay)
+  expect(stderr).toBe('')
   for (const object of objects) validateObject(object)
   const pod = findSidecarPod(objects)
   expect(pod.deployment.metadata.name).toBe('my-app')
   expect(pod.appContainers.map((c) => c.name)).toEqual(['web'])
+  expect(pod.exporter.image).toBe(`${IMAGE}:9.9.9`)
+  // A Deployment without the label is left alone.
+  const other = findObject(objects, 'Deployment', 'other')
+  expect(other.spec.template.spec.containers.map((c: Container) => c.name)).toEqual(['web'])
   const configMap = findObject(objects, 'ConfigMap', pod.exporter.envFrom[0].configMapRef.name)
-  expect(configMap.data?.SDKAPPIDS).toBe('1400123456')
-  expect(configMap.data?.MAX_SERIES).toBe('2000')
+  expect(configMap.data).toEqual({ SDKAPPIDS: '1400123456' })
   expect(objects.map((o) => o.kind).sort()).toEqual([
     'ConfigMap',
+    'Deployment',
     'Deployment',
     'NetworkPolicy',
     'PodMonitor',
     'PrometheusRule',
     'Service',
   ])
+  // The token Secret is yours (kubectl create secret): referenced by its plain name.
+  const volume = pod.podSpec.volumes.find((v: { secret?: unknown }) => v.secret)
+  expect(volume.secret.secretName).toBe('tencent-chat-exporter-token')
+})
+
+test('the proxy-mode Component does not let the exporter start without UPSTREAM_URL', async () => {
+  const overlay = join(root, 'my-proxy-overlay')
+  writeOverlay('my-proxy-overlay', {
+    resources: ['my-app-deployment.yaml', fromOverlay(overlay, 'pod-monitor')],
+    components: [fromOverlay(overlay, 'components/proxy-mode')],
+    configMapGenerator: [{ name: 'tencent-chat-exporter', literals: ['SDKAPPIDS=1400123456'] }],
+    secretGenerator: [{ name: 'tencent-chat-exporter-token', literals: ['token=t0ken'] }],
+  })
+  const { objects, stderr } = await kustomizeBuild(overlay)
+  expect(stderr).toBe('')
+  const pod = findSidecarPod(objects)
+  expect(() => containerEnvironment(objects, pod, pod.exporter, join(root, 'my-proxy-pod'))).toThrow(
+    /ConfigMap tencent-chat-exporter-\w+ has no key UPSTREAM_URL/,
+  )
 })

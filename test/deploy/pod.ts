@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Config } from '../../src/config/config.js'
 import { findObject, type KubeObject } from './kustomize.js'
 
 export const EXPORTER_CONTAINER = 'tencent-chat-exporter'
@@ -86,7 +87,10 @@ export function containerEnvironment(
     if (variable.value !== undefined) env[variable.name] = String(variable.value)
     else if (variable.valueFrom?.configMapKeyRef) {
       const ref = variable.valueFrom.configMapKeyRef
-      env[variable.name] = String(findObject(objects, 'ConfigMap', ref.name).data?.[ref.key])
+      const value = findObject(objects, 'ConfigMap', ref.name).data?.[ref.key]
+      // As the kubelet does: a missing key of a required reference keeps the container from starting.
+      if (value === undefined && !ref.optional) throw new Error(`ConfigMap ${ref.name} has no key ${ref.key}`)
+      if (value !== undefined) env[variable.name] = value
     } else if (variable.valueFrom?.secretKeyRef) {
       const ref = variable.valueFrom.secretKeyRef
       env[variable.name] = decodeSecret(findObject(objects, 'Secret', ref.name), ref.key)
@@ -98,13 +102,20 @@ export function containerEnvironment(
     if (!volume) throw new Error(`volumeMount ${mount.name} has no volume`)
     const local = join(root, mount.mountPath)
     mkdirSync(local, { recursive: true })
+    // A volume's `items` picks keys and names their files; without it, every key is a file.
+    const files = (keys: string[], items?: Array<{ key: string; path: string }>) =>
+      items ?? keys.map((key) => ({ key, path: key }))
     if (volume.secret) {
       const secret = findObject(objects, 'Secret', volume.secret.secretName)
-      for (const key of Object.keys(secret.data ?? {}))
-        writeFileSync(join(local, key), decodeSecret(secret, key))
+      for (const { key, path } of files(Object.keys(secret.data ?? {}), volume.secret.items))
+        writeFileSync(join(local, path), decodeSecret(secret, key))
     } else if (volume.configMap) {
       const configMap = findObject(objects, 'ConfigMap', volume.configMap.name)
-      for (const [key, value] of Object.entries(configMap.data ?? {})) writeFileSync(join(local, key), value)
+      for (const { key, path } of files(Object.keys(configMap.data ?? {}), volume.configMap.items)) {
+        const value = configMap.data?.[key]
+        if (value === undefined) throw new Error(`ConfigMap ${configMap.metadata.name} has no key ${key}`)
+        writeFileSync(join(local, path), value)
+      }
     }
     for (const [name, value] of Object.entries(env)) {
       if (value.startsWith(`${mount.mountPath}/`))
@@ -122,4 +133,14 @@ export function podPort(pod: SidecarPod, port: string | number): number | undefi
     if (named) return named.containerPort
   }
   return undefined
+}
+
+/**
+ * The callback tokens the exporter loaded: the one of CALLBACK_TOKEN, or those of CALLBACK_TOKEN_FILE
+ * (read as a list once the exporter accepts several tokens a file, as a single token before).
+ */
+export function callbackTokens(config: Config): string[] {
+  const file = (config as Config & { callbackTokenFile?: { tokens: readonly string[] } }).callbackTokenFile
+  if (file) return [...file.tokens]
+  return config.callbackToken === undefined ? [] : [config.callbackToken]
 }

@@ -1,11 +1,19 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, test } from 'vitest'
 import { parse } from 'yaml'
-import { PROMETHEUS_RULE_PATH, RULES_PATH, renderPrometheusRule } from '../../scripts/prometheus-rule.js'
+import {
+  CHART_DASHBOARDS_DIR,
+  CHART_RULES_PATH,
+  DASHBOARDS_DIR,
+  kubernetesMonitoringFiles,
+  PROMETHEUS_RULE_PATH,
+  RULES_PATH,
+  renderPrometheusRule,
+} from '../../scripts/prometheus-rule.js'
 import { REPO_ROOT } from './kustomize.js'
 import { validateObject } from './schemas.js'
 
@@ -60,12 +68,35 @@ describe('the committed PrometheusRule', () => {
     expect(parse(committed).spec.groups).toEqual(parse(rules).groups)
   })
 
+  test("the chart's copy holds exactly the bundled rule groups", () => {
+    const chartRules = readFileSync(join(REPO_ROOT, CHART_RULES_PATH), 'utf8')
+    expect(parse(chartRules)).toEqual({ groups: parse(rules).groups })
+  })
+
+  test("the chart's dashboards are the bundled ones, byte for byte, and no others", () => {
+    const bundled = readdirSync(join(REPO_ROOT, DASHBOARDS_DIR)).sort()
+    expect(readdirSync(join(REPO_ROOT, CHART_DASHBOARDS_DIR)).sort()).toEqual(bundled)
+    for (const name of bundled) {
+      expect(readFileSync(join(REPO_ROOT, CHART_DASHBOARDS_DIR, name), 'utf8'), name).toBe(
+        readFileSync(join(REPO_ROOT, DASHBOARDS_DIR, name), 'utf8'),
+      )
+    }
+  })
+
+  test('every generated Kubernetes file is what the script makes now', () => {
+    // When this fails: npx tsx scripts/generate-prometheus-rule.ts, and commit the result.
+    for (const [path, content] of Object.entries(kubernetesMonitoringFiles(REPO_ROOT))) {
+      expect(readFileSync(join(REPO_ROOT, path), 'utf8'), path).toBe(content)
+    }
+  })
+
   test('generate-prometheus-rule.ts --check agrees', async () => {
     const { stdout } = await run(
       process.execPath,
       ['--import', 'tsx', 'scripts/generate-prometheus-rule.ts', '--check'],
       { cwd: REPO_ROOT, timeout: 30_000 },
     )
-    expect(stdout).toContain('is up to date')
+    expect(stdout).toContain(`${PROMETHEUS_RULE_PATH} is up to date`)
+    expect(stdout).toContain(`${CHART_RULES_PATH} is up to date`)
   })
 })

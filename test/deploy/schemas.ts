@@ -1,6 +1,7 @@
 import * as monitoring from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
 import * as apps from 'kubernetes-models/apps/v1'
 import * as networking from 'kubernetes-models/networking.k8s.io/v1'
+import * as policy from 'kubernetes-models/policy/v1'
 import * as core from 'kubernetes-models/v1'
 import type { KubeObject } from './kustomize.js'
 
@@ -17,7 +18,7 @@ const isModelClass = (value: unknown): value is ModelClass =>
 
 // The API groups the manifests may use; an object of any other kind fails the test.
 const models = new Map<string, ModelClass>()
-for (const module of [core, apps, networking, monitoring]) {
+for (const module of [core, apps, networking, policy, monitoring]) {
   for (const value of Object.values(module)) {
     if (isModelClass(value)) models.set(`${value.apiVersion}/${value.kind}`, value)
   }

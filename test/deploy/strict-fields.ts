@@ -10,6 +10,12 @@ const INTERFACES: Record<string, [module: string, name: string]> = {
   'v1/ConfigMap': ['kubernetes-models/v1/ConfigMap', 'IConfigMap'],
   'v1/Secret': ['kubernetes-models/v1/Secret', 'ISecret'],
   'v1/Service': ['kubernetes-models/v1/Service', 'IService'],
+  'v1/ServiceAccount': ['kubernetes-models/v1/ServiceAccount', 'IServiceAccount'],
+  'policy/v1/PodDisruptionBudget': [
+    'kubernetes-models/policy/v1/PodDisruptionBudget',
+    'IPodDisruptionBudget',
+  ],
+  'networking.k8s.io/v1/Ingress': ['kubernetes-models/networking.k8s.io/v1/Ingress', 'IIngress'],
   'apps/v1/Deployment': ['kubernetes-models/apps/v1/Deployment', 'IDeployment'],
   'networking.k8s.io/v1/NetworkPolicy': [
     'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',

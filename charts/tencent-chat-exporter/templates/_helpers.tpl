@@ -1,0 +1,111 @@
+{{/*
+Names and labels shared by every template. Object names are DNS labels: at most 63 characters.
+*/}}
+
+{{/* The chart's name, or nameOverride. */}}
+{{- define "tencent-chat-exporter.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The name of the release's objects: fullnameOverride, else the release name when it already contains
+the chart's name, else "<release>-<name>".
+*/}}
+{{- define "tencent-chat-exporter.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := include "tencent-chat-exporter.name" . }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The labels that select the release's Pods; never change them in an upgrade (selectors are immutable). */}}
+{{- define "tencent-chat-exporter.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tencent-chat-exporter.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The labels of every object. */}}
+{{- define "tencent-chat-exporter.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "tencent-chat-exporter.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: tencent-chat-exporter
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* repository:tag, or repository@digest when a digest is given. */}}
+{{- define "tencent-chat-exporter.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{- define "tencent-chat-exporter.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "tencent-chat-exporter.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret that holds the callback token, or "" when callbacks are not authenticated. */}}
+{{- define "tencent-chat-exporter.tokenSecretName" -}}
+{{- if .Values.token.existingSecret }}
+{{- .Values.token.existingSecret }}
+{{- else if .Values.token.value }}
+{{- printf "%s-token" (include "tencent-chat-exporter.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/* The callback path as Chat calls it, with the host of the Ingress when there is one. */}}
+{{- define "tencent-chat-exporter.callbackUrl" -}}
+{{- $scheme := ternary "https" "http" .Values.ingress.tls.enabled }}
+{{- printf "%s://%s%s" $scheme .Values.ingress.host .Values.config.callbackPath }}
+{{- end }}
+
+{{/*
+The job label the bundled rules and dashboards select: every monitor relabels its targets to it, since
+a ServiceMonitor's job would otherwise be the Service's name and a PodMonitor's "<namespace>/<name>".
+*/}}
+{{- define "tencent-chat-exporter.job" -}}
+tencent-chat-exporter
+{{- end }}
+
+{{/*
+Settings that cannot be expressed in values.schema.json because they relate two values; a wrong
+combination stops the rendering with a message naming the values.
+*/}}
+{{- define "tencent-chat-exporter.validate" -}}
+{{- if and .Values.token.existingSecret .Values.token.value }}
+{{- fail "token.existingSecret and token.value are both set: set only one of them" }}
+{{- end }}
+{{- if and .Values.serviceMonitor.enabled .Values.podMonitor.enabled }}
+{{- fail "serviceMonitor.enabled and podMonitor.enabled are both true: enable one, or every Pod is scraped twice" }}
+{{- end }}
+{{- if and .Values.ingress.enabled (not .Values.ingress.host) }}
+{{- fail "ingress.host is required with ingress.enabled: the host name of the callback URL" }}
+{{- end }}
+{{- if eq (int .Values.ports.callback) (int .Values.ports.metrics) }}
+{{- fail "ports.callback and ports.metrics must differ: /metrics is served only on its own port" }}
+{{- end }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (int .Values.config.shutdownTimeoutSeconds) }}
+{{- fail "terminationGracePeriodSeconds must be greater than config.shutdownTimeoutSeconds, or the kubelet kills callbacks in flight" }}
+{{- end }}
+{{- $reserved := list "PORT" "METRICS_PORT" "HOST" "CALLBACK_PATH" "SDKAPPIDS" "ALERT_TTL_SECONDS" "MAX_SERIES" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_SECONDS" "CALLBACK_TOKEN" "CALLBACK_TOKEN_FILE" "UPSTREAM_URL" "UPSTREAM_TIMEOUT_MS" "UPSTREAM_FAILURE_POLICY" "UPSTREAM_FORWARD_ALERTS" }}
+{{- range .Values.config.extraEnv }}
+{{- if has .name $reserved }}
+{{- fail (printf "config.extraEnv sets %s, which the chart sets from its own values: use those instead" .name) }}
+{{- end }}
+{{- end }}
+{{- end }}

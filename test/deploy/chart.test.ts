@@ -1,0 +1,437 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { parse } from 'yaml'
+import { CHART_RULES_PATH, DASHBOARDS_DIR, RULES_PATH } from '../../scripts/prometheus-rule.js'
+import { METRICS_PATH } from '../../src/app.js'
+import { type Config, loadConfig } from '../../src/config/config.js'
+import { VERSION } from '../../src/version.js'
+import {
+  CHART_PATH,
+  ciValuesFiles,
+  EXISTING_SECRET,
+  helm,
+  helmTemplate,
+  helmTemplateResult,
+  NAMESPACE,
+  RELEASE,
+} from './helm.js'
+import { findObject, type KubeObject, REPO_ROOT } from './kustomize.js'
+import {
+  type Container,
+  callbackTokens,
+  containerEnvironment,
+  containerPort,
+  findSidecarPod,
+  matchesSelector,
+} from './pod.js'
+import { validateObject } from './schemas.js'
+import { unknownFields } from './strict-fields.js'
+
+const IMAGE = 'ghcr.io/tencent-chat-exporter/tencent-chat-exporter'
+const JOB = 'tencent-chat-exporter'
+
+const MATRIX = ciValuesFiles()
+const rendered = new Map<string, KubeObject[]>()
+let root: string
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'tce-chart-'))
+  const outputs = await Promise.all(MATRIX.map((file) => helmTemplate({ file })))
+  for (const [index, file] of MATRIX.entries()) rendered.set(file, outputs[index] as KubeObject[])
+}, 120_000)
+
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+const objectsOf = (file: string): KubeObject[] => {
+  const objects = rendered.get(file)
+  if (!objects) throw new Error(`${file} was not rendered`)
+  return objects
+}
+const valuesOf = (file: string) => parse(readFileSync(join(CHART_PATH, 'ci', file), 'utf8')) ?? {}
+
+/** The exporter's configuration as the binary would load it from the rendered container. */
+function exporterOf(file: string): { config: Config; exporter: Container; objects: KubeObject[] } {
+  const objects = [...objectsOf(file), EXISTING_SECRET]
+  const pod = findSidecarPod(objects)
+  const env = containerEnvironment(objects, pod, pod.exporter, join(root, file))
+  return { config: loadConfig(env), exporter: pod.exporter, objects }
+}
+
+const fullname = (file: string) => findObject(objectsOf(file), 'Deployment').metadata.name
+
+test('the matrix renders the defaults, everything on, an existing Secret, a front proxy and a ServiceMonitor', () => {
+  expect(MATRIX).toEqual([
+    'default-values.yaml',
+    'everything-values.yaml',
+    'existing-secret-values.yaml',
+    'proxy-values.yaml',
+    'service-monitor-values.yaml',
+  ])
+})
+
+test('the chart installs the exporter of this version', () => {
+  const chart = parse(readFileSync(join(CHART_PATH, 'Chart.yaml'), 'utf8'))
+  expect(chart.appVersion).toBe(VERSION)
+  expect(findSidecarPod(objectsOf('default-values.yaml')).exporter.image).toBe(`${IMAGE}:${VERSION}`)
+})
+
+test.each(['', ...MATRIX])('helm lint --strict passes with %s', async (file) => {
+  const values = file ? ['--values', join(CHART_PATH, 'ci', file)] : []
+  const result = await helm(['lint', '--strict', CHART_PATH, ...values])
+  expect(result.stderr + result.stdout).toContain('1 chart(s) linted, 0 chart(s) failed')
+  expect(result.code).toBe(0)
+})
+
+describe.each(MATRIX)('values %s', (file) => {
+  test('every object passes the Kubernetes and prometheus-operator schemas and lands in the release namespace', () => {
+    const objects = objectsOf(file)
+    for (const object of objects) {
+      validateObject(object)
+      const namespace = (object.metadata as { namespace?: string }).namespace
+      const dashboards = valuesOf(file).grafanaDashboards?.namespace
+      const expected = object.kind === 'ConfigMap' && dashboards ? dashboards : NAMESPACE
+      expect(namespace, `${object.kind} ${object.metadata.name}`).toBe(expected)
+    }
+  })
+
+  test('hardens the Pod and its container (the restricted Pod Security Standard)', () => {
+    const pod = findSidecarPod(objectsOf(file))
+    expect(pod.podSpec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    })
+    expect(pod.exporter.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    })
+    expect(pod.podSpec.automountServiceAccountToken).toBe(false)
+    expect(pod.podSpec.enableServiceLinks).toBe(false)
+    expect(pod.appContainers).toEqual([])
+  })
+
+  test('probes the paths the binary serves, on the ports it listens on', () => {
+    const { config, exporter } = exporterOf(file)
+    expect(exporter.livenessProbe.httpGet.path).toBe('/-/healthy')
+    expect(exporter.readinessProbe.httpGet.path).toBe('/-/ready')
+    for (const probe of [exporter.livenessProbe, exporter.readinessProbe]) {
+      expect(probe.timeoutSeconds).toBeLessThan(probe.periodSeconds)
+      expect([config.port, config.metricsPort]).toContain(containerPort(exporter, probe.httpGet.port))
+    }
+  })
+
+  test('names the callback and metrics ports with the numbers the binary listens on, apart', () => {
+    const { config, exporter } = exporterOf(file)
+    expect(config.metricsPort).toBeDefined()
+    expect(config.metricsPort).not.toBe(config.port)
+    expect(containerPort(exporter, 'callback')).toBe(config.port)
+    expect(containerPort(exporter, 'metrics')).toBe(config.metricsPort)
+  })
+
+  test('gives the Pod more termination grace than the exporter takes to shut down', () => {
+    const { config } = exporterOf(file)
+    const pod = findSidecarPod(objectsOf(file))
+    expect(pod.podSpec.terminationGracePeriodSeconds).toBeGreaterThan(config.shutdownTimeoutSeconds)
+  })
+
+  test('reads a token only from a mounted Secret file, never from a plain env value', () => {
+    const { config, exporter, objects } = exporterOf(file)
+    expect(exporter.env.map((v: { name: string }) => v.name)).not.toContain('CALLBACK_TOKEN')
+    const token = valuesOf(file).token ?? {}
+    if (!token.value && !token.existingSecret) {
+      expect(callbackTokens(config)).toEqual([])
+      return
+    }
+    expect(callbackTokens(config)).toEqual([
+      token.value ??
+        Buffer.from(EXISTING_SECRET.data?.['chat-token'] ?? '', 'base64')
+          .toString()
+          .trim(),
+    ])
+    const tokenFile = exporter.env.find((v: { name: string }) => v.name === 'CALLBACK_TOKEN_FILE').value
+    const mount = exporter.volumeMounts.find((m: { mountPath: string }) =>
+      tokenFile.startsWith(`${m.mountPath}/`),
+    )
+    expect(mount.readOnly).toBe(true)
+    // Never subPath: a subPath mount is not updated when the Secret changes.
+    expect(mount.subPath).toBeUndefined()
+    const volume = findSidecarPod(objects).podSpec.volumes.find(
+      (v: { name: string }) => v.name === mount.name,
+    )
+    expect(volume.secret.secretName).toBe(token.existingSecret || `${fullname(file)}-token`)
+  })
+
+  test('exposes the callback port, and only it, through the callback Service', () => {
+    const objects = objectsOf(file)
+    const { config, exporter } = exporterOf(file)
+    const pod = findSidecarPod(objects)
+    const service = findObject(objects, 'Service', fullname(file))
+    expect(matchesSelector(service.spec.selector, pod.labels)).toBe(true)
+    const targets = service.spec.ports.map((p: { targetPort: string }) =>
+      containerPort(exporter, p.targetPort),
+    )
+    expect(targets).toEqual([config.port])
+  })
+
+  test('exposes the metrics port, and only it, through the headless metrics Service', () => {
+    const objects = objectsOf(file)
+    const { config, exporter } = exporterOf(file)
+    const service = findObject(objects, 'Service', `${fullname(file)}-metrics`)
+    expect(service.spec.clusterIP).toBe('None')
+    expect(matchesSelector(service.spec.selector, findSidecarPod(objects).labels)).toBe(true)
+    const targets = service.spec.ports.map((p: { targetPort: string }) =>
+      containerPort(exporter, p.targetPort),
+    )
+    expect(targets).toEqual([config.metricsPort])
+  })
+
+  test('routes nothing but the callback path to the callback port from the Ingress', () => {
+    const objects = objectsOf(file)
+    const ingress = objects.find((o) => o.kind === 'Ingress')
+    if (!valuesOf(file).ingress?.enabled) {
+      expect(ingress).toBeUndefined()
+      return
+    }
+    const { config, exporter } = exporterOf(file)
+    expect(ingress?.spec.defaultBackend).toBeUndefined()
+    const paths = ingress?.spec.rules.flatMap((rule: { http: { paths: unknown[] } }) => rule.http.paths)
+    expect(paths).toHaveLength(1)
+    const [path] = paths
+    // Exact: a Prefix rule for /callback would also route /callback/anything.
+    expect(path).toMatchObject({ path: config.callbackPath, pathType: 'Exact' })
+    const service = findObject(objects, 'Service', path.backend.service.name)
+    const port = service.spec.ports.find((p: { name: string }) => p.name === path.backend.service.port.name)
+    expect(containerPort(exporter, port.targetPort)).toBe(config.port)
+  })
+
+  test('scrapes the metrics port on the metrics path, as the job the bundled rules select, with one monitor at most', () => {
+    const objects = objectsOf(file)
+    const { config, exporter } = exporterOf(file)
+    const pod = findSidecarPod(objects)
+    const monitors = objects.filter((o) => o.kind === 'PodMonitor' || o.kind === 'ServiceMonitor')
+    const values = valuesOf(file)
+    expect(monitors.map((m) => m.kind)).toEqual(
+      values.podMonitor?.enabled ? ['PodMonitor'] : values.serviceMonitor?.enabled ? ['ServiceMonitor'] : [],
+    )
+    for (const monitor of monitors) {
+      const settings = monitor.kind === 'PodMonitor' ? values.podMonitor : values.serviceMonitor
+      expect(monitor.metadata.labels).toMatchObject(settings.labels ?? { release: 'kube-prometheus-stack' })
+      expect(monitor.spec.namespaceSelector).toEqual({ matchNames: [NAMESPACE] })
+      let endpoints: Array<Record<string, unknown> & { port: string }>
+      if (monitor.kind === 'PodMonitor') {
+        expect(matchesSelector(monitor.spec.selector.matchLabels, pod.labels)).toBe(true)
+        endpoints = monitor.spec.podMetricsEndpoints
+        for (const endpoint of endpoints)
+          expect(containerPort(exporter, endpoint.port)).toBe(config.metricsPort)
+      } else {
+        const services = objects.filter(
+          (o) =>
+            o.kind === 'Service' &&
+            matchesSelector(monitor.spec.selector.matchLabels, o.metadata.labels ?? {}),
+        )
+        // The metrics Service only: the callback Service must not be scraped.
+        expect(services.map((s) => s.metadata.name)).toEqual([`${fullname(file)}-metrics`])
+        endpoints = monitor.spec.endpoints
+        for (const endpoint of endpoints) {
+          const port = services[0]?.spec.ports.find((p: { name: string }) => p.name === endpoint.port)
+          expect(containerPort(exporter, port.targetPort)).toBe(config.metricsPort)
+        }
+      }
+      expect(endpoints).toHaveLength(1)
+      const [endpoint] = endpoints
+      expect(endpoint?.path).toBe(METRICS_PATH)
+      expect(endpoint?.interval).toBe(settings.interval ?? '30s')
+      expect(endpoint?.relabelings).toEqual([
+        { action: 'replace', targetLabel: 'job', replacement: JOB },
+        ...(settings.relabelings ?? []),
+      ])
+      if (settings.metricRelabelings) expect(endpoint?.metricRelabelings).toEqual(settings.metricRelabelings)
+    }
+  })
+
+  test('keeps the metrics port to the monitoring namespaces and the callback port to the Ingress controller', () => {
+    const objects = objectsOf(file)
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy')
+    const settings = valuesOf(file).networkPolicy
+    if (!settings?.enabled) {
+      expect(policy).toBeUndefined()
+      return
+    }
+    const { config, exporter } = exporterOf(file)
+    expect(matchesSelector(policy?.spec.podSelector.matchLabels, findSidecarPod(objects).labels)).toBe(true)
+    expect(policy?.spec.policyTypes).toEqual(['Ingress'])
+    const fromNamespaces = (namespaces: string[]) => [
+      {
+        namespaceSelector: {
+          matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: namespaces }],
+        },
+      },
+    ]
+    const rules = policy?.spec.ingress as Array<{ ports: Array<{ port: string }>; from?: unknown }>
+    // Every rule names its ports: a rule without ports would open all of them.
+    const byPort = new Map(
+      rules.map((rule) => [rule.ports.map((p) => containerPort(exporter, p.port)).join(), rule.from]),
+    )
+    expect(byPort).toEqual(
+      new Map([
+        [String(config.port), fromNamespaces(settings.callbackNamespaces)],
+        [String(config.metricsPort), fromNamespaces(settings.metricsNamespaces)],
+      ]),
+    )
+  })
+
+  test('keeps a replica through voluntary disruptions and spreads the replicas', () => {
+    const objects = objectsOf(file)
+    const pod = findSidecarPod(objects)
+    const budget = findObject(objects, 'PodDisruptionBudget')
+    expect(matchesSelector(budget.spec.selector.matchLabels, pod.labels)).toBe(true)
+    expect(budget.spec.maxUnavailable).toBeLessThan(pod.deployment.spec.replicas)
+    const [spread] = pod.podSpec.topologySpreadConstraints
+    expect(matchesSelector(spread.labelSelector.matchLabels, pod.labels)).toBe(true)
+    expect(spread.maxSkew).toBe(1)
+  })
+})
+
+test('no rendered object has a field that its kind does not define (a misspelt field is ignored by the schemas)', () => {
+  const all = [...rendered.values()].flat()
+  const distinct = [...new Map(all.map((object) => [JSON.stringify(object), object])).values()]
+  expect(unknownFields(distinct)).toEqual([])
+}, 60_000)
+
+test('the defaults: two replicas, the measured resources, a PDB, spread across nodes, nothing optional', () => {
+  const objects = objectsOf('default-values.yaml')
+  const pod = findSidecarPod(objects)
+  expect(pod.deployment.spec.replicas).toBe(2)
+  expect(pod.exporter.resources).toEqual({
+    requests: { cpu: '50m', memory: '128Mi' },
+    limits: { memory: '256Mi' },
+  })
+  expect(pod.podSpec.topologySpreadConstraints).toEqual([
+    {
+      topologyKey: 'kubernetes.io/hostname',
+      maxSkew: 1,
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: pod.deployment.spec.selector.matchLabels },
+    },
+  ])
+  expect(objects.map((o) => o.kind).sort()).toEqual([
+    'Deployment',
+    'PodDisruptionBudget',
+    'Service',
+    'Service',
+    'ServiceAccount',
+  ])
+})
+
+test('everything on: settings reach the exporter as whole numbers, SDKAppIDs given as numbers included', () => {
+  const { config } = exporterOf('everything-values.yaml')
+  expect([...(config.sdkAppIds ?? [])]).toEqual(['1400123456', '1400654321'])
+  expect(config.maxSeries).toBe(1_000_000)
+  expect(config.alertTtlSeconds).toBe(600)
+  expect(config.callbackPath).toBe('/tencent/chat-callback')
+  expect(config.maxClockSkewSeconds).toBe(30)
+  expect(config.logLevel).toBe('debug')
+  const pod = findSidecarPod(objectsOf('everything-values.yaml'))
+  expect(pod.exporter.image).toBe(`${IMAGE}:0.1.0-rc.1`)
+  expect(pod.labels).toMatchObject({ team: 'messaging', 'example.com/tier': 'monitoring' })
+})
+
+test('everything on: the PrometheusRule holds exactly the bundled rule groups', () => {
+  const rule = findObject(objectsOf('everything-values.yaml'), 'PrometheusRule')
+  const bundled = parse(readFileSync(join(REPO_ROOT, RULES_PATH), 'utf8'))
+  expect(rule.spec).toEqual({ groups: bundled.groups })
+  expect(rule.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' })
+  // Helm read the rules untemplated: Prometheus's own template syntax is intact.
+  expect(JSON.stringify(rule.spec)).toContain('{{ $labels.sdkappid }}')
+  expect(readFileSync(join(REPO_ROOT, CHART_RULES_PATH), 'utf8')).toContain('{{ $labels.sdkappid }}')
+})
+
+test("everything on: one ConfigMap per bundled dashboard, labelled for Grafana's sidecar, in Grafana's namespace", () => {
+  const configMaps = objectsOf('everything-values.yaml').filter((o) => o.kind === 'ConfigMap')
+  const bundled = ['tencent-chat-api-rate-limits.json', 'tencent-chat-exporter-health.json']
+  expect(configMaps.flatMap((c) => Object.keys(c.data ?? {})).sort()).toEqual(bundled)
+  for (const configMap of configMaps) {
+    expect(configMap.metadata.labels).toMatchObject({ grafana_dashboard: '1' })
+    expect(configMap.metadata.annotations).toEqual({ grafana_folder: 'Tencent Chat' })
+    for (const [name, json] of Object.entries(configMap.data ?? {})) {
+      expect(json).toBe(readFileSync(join(REPO_ROOT, DASHBOARDS_DIR, name), 'utf8').trimEnd())
+      expect(JSON.parse(json).uid).toBeTruthy()
+    }
+  }
+})
+
+test('the front-proxy values configure the upstream', () => {
+  const { config } = exporterOf('proxy-values.yaml')
+  expect(config.upstream).toEqual({
+    url: new URL('http://chat-backend.chat.svc.cluster.local:8080/tencent-chat/callback'),
+    timeoutMs: 1500,
+    failurePolicy: 'reject',
+    forwardAlerts: false,
+  })
+  expect(exporterOf('default-values.yaml').config.upstream).toBeUndefined()
+})
+
+describe('values.schema.json', () => {
+  test.each([
+    [{ replicaCount: 'two' }, /replicaCount/],
+    [{ replicas: 3 }, /replicas/],
+    [{ ingress: { hostname: 'chat.example.com' } }, /hostname/],
+    [{ config: { sdkAppIds: ['14000abc'] } }, /sdkAppIds/],
+    [{ config: { logLevel: 'verbose' } }, /logLevel/],
+    [{ upstream: { failurePolicy: 'maybe' } }, /failurePolicy/],
+    [{ upstream: { url: 'chat-backend:8080' } }, /url/],
+    [{ ports: { metrics: 70000 } }, /metrics/],
+    [{ serviceMonitor: { interval: 'often' } }, /interval/],
+    [{ grafanaDashboards: { labels: { grafana_dashboard: 1 } } }, /grafana_dashboard/],
+  ])('refuses %j with a message naming the value', async (values, naming) => {
+    const result = await helmTemplateResult({ values })
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toMatch(/values don't meet the specifications of the schema/)
+    expect(result.stderr).toMatch(naming)
+  })
+
+  test.each([
+    [{ token: { existingSecret: 's', value: 't' } }, 'token.existingSecret and token.value are both set'],
+    [
+      { serviceMonitor: { enabled: true }, podMonitor: { enabled: true } },
+      'serviceMonitor.enabled and podMonitor.enabled',
+    ],
+    [{ ingress: { enabled: true } }, 'ingress.host is required'],
+    [{ ports: { callback: 9000, metrics: 9000 } }, 'ports.callback and ports.metrics must differ'],
+    [{ terminationGracePeriodSeconds: 10 }, 'terminationGracePeriodSeconds must be greater'],
+    [{ config: { extraEnv: [{ name: 'METRICS_PORT', value: '1' }] } }, 'config.extraEnv sets METRICS_PORT'],
+  ])('refuses the combination %j naming the values', async (values, message) => {
+    const result = await helmTemplateResult({ values })
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toContain(message)
+  })
+})
+
+test('the notes print the callback URL to enter in the Chat console', async () => {
+  const install = (file: string) =>
+    helm([
+      'install',
+      RELEASE,
+      CHART_PATH,
+      '--namespace',
+      NAMESPACE,
+      '--dry-run=client',
+      '--values',
+      join(CHART_PATH, 'ci', file),
+    ])
+  const everything = await install('everything-values.yaml')
+  expect(everything.code).toBe(0)
+  expect(everything.stdout).toContain('https://chat-hooks.example.com/tencent/chat-callback')
+  const proxy = await install('proxy-values.yaml')
+  expect(proxy.stdout).toContain('http://chat-hooks.example.com/callback')
+  expect(proxy.stdout).toContain('WARNING: the Ingress serves plain HTTP')
+  const defaults = await install('default-values.yaml')
+  expect(defaults.stdout).toContain('No Ingress is enabled')
+  expect(defaults.stdout).toContain('WARNING: no token is set')
+}, 60_000)
