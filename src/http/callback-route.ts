@@ -129,7 +129,7 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
   return async function handleCallback(ctx: Context): Promise<void> {
     let query: CallbackQuery | undefined
     try {
-      query = parseCallbackQuery(ctx.query)
+      query = parseCallbackQuery(ctx.querystring)
       authenticate(query, deps.policy, clock.now())
       const body = await readBody(ctx, keepBody)
       const payload = parsePayload(query.callbackCommand, ctx.request.body)

@@ -1,3 +1,4 @@
+import querystring from 'node:querystring'
 import { isValidLabelValue, quoteForMessage } from './label-value.js'
 import { CallbackRejection } from './rejection.js'
 
@@ -14,40 +15,74 @@ export interface CallbackQuery {
   clientIp: string | undefined
 }
 
-type RawQuery = Record<string, string | string[] | undefined>
-
 const SDKAPPID = /^\d{1,20}$/
+const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/
 
-type Params = Map<string, string | string[]>
+// The parameters read, by lower-cased name (Chat writes `SdkAppid`, its LiveKit sibling `SdkAppId`),
+// each with the spelling error messages use; the order is the order in which they are checked.
+const PARAMETERS = [
+  'SdkAppid',
+  'CallbackCommand',
+  'Sign',
+  'RequestTime',
+  'OptPlatform',
+  'contenttype',
+  'ClientIP',
+]
+const INDEX = new Map(PARAMETERS.map((name, i) => [name.toLowerCase(), i]))
+
+/** Node's querystring caps a query at 1,000 pairs, and so Koa's `ctx.query`; so does this parser. */
+const MAX_PAIRS = 1000
+
+/** A name or value as Node's querystring decodes it: `+` is a space, then percent-escapes if any. */
+function decode(text: string): string {
+  const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text
+  return PERCENT_ESCAPE.test(spaced) ? querystring.unescape(spaced) : spaced
+}
 
 /**
- * The parameters by lower-cased name, so that the case of a name does not matter (Chat writes
- * `SdkAppid`, its LiveKit sibling `SdkAppId`). A name given twice, in any case, maps to an array.
+ * Reads Chat's parameters from the raw query string in one pass, without building an object of every
+ * parameter: the same values as Node's `querystring.parse` (Koa's `ctx.query`) would give, names
+ * compared case-insensitively. A parameter given twice, in any case, is ambiguous and rejected; so is a
+ * missing or malformed `SdkAppid` or `CallbackCommand`.
  */
-function byLowerCaseName(query: RawQuery): Params {
-  const params: Params = new Map()
-  for (const key in query) {
-    const value = query[key]
-    if (value === undefined) continue
-    const name = key.toLowerCase()
-    const seen = params.get(name)
-    params.set(name, seen === undefined ? value : [seen, value].flat())
+export function parseCallbackQuery(rawQuery: string): CallbackQuery {
+  const values: Array<string | undefined> = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ]
+  let repeated = 0
+  let start = 0
+  for (let pairs = 0; start <= rawQuery.length && pairs < MAX_PAIRS; pairs++) {
+    let end = rawQuery.indexOf('&', start)
+    if (end === -1) end = rawQuery.length
+    if (end > start) {
+      let equals = rawQuery.indexOf('=', start)
+      if (equals === -1 || equals > end) equals = end
+      const index = INDEX.get(decode(rawQuery.slice(start, equals)).toLowerCase())
+      if (index !== undefined) {
+        if (values[index] !== undefined) repeated |= 1 << index
+        values[index] = equals < end ? decode(rawQuery.slice(equals + 1, end)) : ''
+      }
+    }
+    start = end + 1
   }
-  return params
-}
-
-/** One parameter's value; one given more than once is ambiguous and rejected. */
-function pick(params: Params, name: string): string | undefined {
-  const value = params.get(name.toLowerCase())
-  if (Array.isArray(value)) {
-    throw new CallbackRejection('invalid_payload', `query parameter ${name} is given more than once`)
+  const pick = (index: number): string | undefined => {
+    if (repeated & (1 << index)) {
+      throw new CallbackRejection(
+        'invalid_payload',
+        `query parameter ${PARAMETERS[index]} is given more than once`,
+      )
+    }
+    return values[index]
   }
-  return value
-}
 
-export function parseCallbackQuery(query: RawQuery): CallbackQuery {
-  const params = byLowerCaseName(query)
-  const sdkAppId = pick(params, 'SdkAppid')
+  const sdkAppId = pick(0)
   if (sdkAppId === undefined || sdkAppId === '') {
     throw new CallbackRejection('invalid_payload', 'query parameter SdkAppid is missing')
   }
@@ -57,7 +92,7 @@ export function parseCallbackQuery(query: RawQuery): CallbackQuery {
       `query parameter SdkAppid must be a numeric SDKAppID, got ${quoteForMessage(sdkAppId)}`,
     )
   }
-  const callbackCommand = pick(params, 'CallbackCommand')
+  const callbackCommand = pick(1)
   if (callbackCommand === undefined || callbackCommand === '') {
     throw new CallbackRejection('invalid_payload', 'query parameter CallbackCommand is missing')
   }
@@ -70,10 +105,10 @@ export function parseCallbackQuery(query: RawQuery): CallbackQuery {
   return {
     sdkAppId,
     callbackCommand,
-    sign: pick(params, 'Sign'),
-    requestTime: pick(params, 'RequestTime'),
-    optPlatform: pick(params, 'OptPlatform'),
-    contentType: pick(params, 'contenttype'),
-    clientIp: pick(params, 'ClientIP'),
+    sign: pick(2),
+    requestTime: pick(3),
+    optPlatform: pick(4),
+    contentType: pick(5),
+    clientIp: pick(6),
   }
 }

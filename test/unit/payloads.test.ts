@@ -64,7 +64,13 @@ describe('parsePayload: Alert.RequestOverLimit', () => {
     [{ ...alert, Request: '' }, 'Request must be a finite non-negative number'],
     [{ ...alert, Limit: null }, 'Limit must be a finite non-negative number, got null'],
     [{ ...alert, Limit: true }, 'Limit must be a finite non-negative number, got true'],
-    [{ ...alert, Limit: '1e999' }, 'Limit must be a finite non-negative number'],
+    [{ ...alert, Limit: '1e999' }, 'Limit must be a finite non-negative number, got Infinity'],
+    [{ ...alert, Limit: ' -5 ' }, 'Limit must be a finite non-negative number, got " -5 "'],
+    [
+      { ...alert, Request: Number.POSITIVE_INFINITY },
+      'Request must be a finite non-negative number, got Infinity',
+    ],
+    [{ ...alert, Request: Number.NaN }, 'Request must be a finite non-negative number, got NaN'],
     [{ ...alert, Limit: [200] }, 'Limit must be a finite non-negative number'],
     [{ ...alert, CallbackCommand: 'State.StateChange' }, 'body CallbackCommand "State.StateChange" differs'],
     [{ ...alert, CallbackCommand: 5 }, 'body CallbackCommand 5 differs'],
@@ -78,6 +84,13 @@ describe('parsePayload: Alert.RequestOverLimit', () => {
     expect(detailOf(ALERT_REQUEST_OVER_LIMIT, { ...alert, ServiceName: deep, Limit: { a: deep } })).toBe(
       'ServiceName must be a string, got an array; Limit must be a finite non-negative number, got an object',
     )
+  })
+
+  it('reads trimmed numeric strings and returns the label values as given', () => {
+    expect(parsePayload(ALERT_REQUEST_OVER_LIMIT, { ...alert, Request: '\t12\n', Limit: '2e2' })).toEqual({
+      kind: 'request_over_limit',
+      alert: { serviceName: 'openim', command: 'batchsendmsg', request: 12, limit: 200 },
+    })
   })
 
   it('names every bad field at once', () => {
@@ -113,7 +126,17 @@ describe('parsePayload: Group.CallbackOnDailyGroupQuotaAlarm', () => {
       { QuotaUsed: 1, Quota: 2, EventTime: 'yesterday' },
       'EventTime must be a time in milliseconds, got "yesterday"',
     ],
-    [{ QuotaUsed: 1, Quota: 2, EventTime: 1.5 }, 'EventTime must be a time in milliseconds'],
+    [{ QuotaUsed: 1, Quota: 2, EventTime: 1.5 }, 'EventTime must be a time in milliseconds, got 1.5'],
+    [{ QuotaUsed: 1, Quota: 2, EventTime: -1 }, 'EventTime must be a time in milliseconds, got -1'],
+    [
+      { QuotaUsed: 1, Quota: 2, EventTime: 2 ** 53 },
+      'EventTime must be a time in milliseconds, got 9007199254740992',
+    ],
+    [{ QuotaUsed: 1, Quota: 2, EventTime: '12345678901234567' }, 'EventTime must be a time in milliseconds'],
+    [
+      { QuotaUsed: 'x', EventTime: null },
+      'QuotaUsed must be a finite non-negative number, got "x"; Quota is missing; EventTime must be a time in milliseconds, got null',
+    ],
   ])('rejects %o', (body, detail) => {
     expect(detailOf(GROUP_DAILY_QUOTA_ALARM, body)).toContain(detail)
   })
