@@ -13,8 +13,10 @@ import {
 import { errorAnswers } from './http/error-answers.js'
 import { createLandingPage } from './http/landing-page.js'
 import { createMetricsHandler } from './http/metrics-route.js'
+import { oneAtATime } from './http/one-at-a-time.js'
 import { addProbeRoutes, type Readiness } from './http/probe-routes.js'
 import { requestDuration } from './http/request-duration.js'
+import { sendDeadline } from './http/send-deadline.js'
 import type { Logger } from './logging/logger.js'
 import { createExporterMetrics, type ExporterMetrics } from './metrics/exporter-metrics.js'
 import { type ApiSeries, createApiSeries } from './series/api-series.js'
@@ -55,6 +57,11 @@ export interface Exporter {
 }
 
 export const METRICS_PATH = '/metrics'
+
+/** A path for the router that matches only itself: CALLBACK_PATH may hold `:`, `*`, `(`, `)` and `!`. */
+function literalPath(path: string): string {
+  return path.replace(/[{}()[\]+?!:*\\]/g, '\\$&')
+}
 
 /** Builds the exporter's Koa apps without listening: `main` listens, tests talk to them over HTTP. */
 export function createExporter(deps: ExporterDeps): Exporter {
@@ -97,10 +104,15 @@ export function createExporter(deps: ExporterDeps): Exporter {
     logger,
   )
 
+  const boundSend = sendDeadline(logger)
+  const renderQueue = oneAtATime()
+
   const buildApp = (routes: { callbacks: boolean; metrics: boolean }): Koa => {
-    const router = new Router()
+    // Paths match exactly, case and trailing slash included: anything else is an unknown path (404).
+    const router = new Router({ strict: true, sensitive: true })
     router.get(
       '/',
+      boundSend,
       createLandingPage({
         version: VERSION,
         callbackPath: routes.callbacks ? config.callbackPath : undefined,
@@ -108,8 +120,8 @@ export function createExporter(deps: ExporterDeps): Exporter {
       }),
     )
     addProbeRoutes(router, readiness)
-    if (routes.metrics) router.get(METRICS_PATH, handleMetrics)
-    if (routes.callbacks) router.post(config.callbackPath, handleCallback)
+    if (routes.metrics) router.get(METRICS_PATH, boundSend, renderQueue, handleMetrics)
+    if (routes.callbacks) router.post(literalPath(config.callbackPath), handleCallback)
     const app = new Koa({ proxy: false })
     // Koa's own error logging would print stack traces for client errors; errorAnswers logs instead.
     app.silent = true

@@ -1,5 +1,5 @@
 import querystring from 'node:querystring'
-import { isValidLabelValue, quoteForMessage } from './label-value.js'
+import { isValidLabelValue, quoteForMessage, redactSecrets } from './label-value.js'
 import { CallbackRejection } from './rejection.js'
 
 /** The query parameters Chat appends to the callback URL (SPEC §1). */
@@ -100,6 +100,14 @@ export function parseCallbackQuery(rawQuery: string): CallbackQuery {
     throw new CallbackRejection(
       'invalid_payload',
       `query parameter CallbackCommand must be 1-128 letters, digits or _.-/, got ${quoteForMessage(callbackCommand)}`,
+    )
+  }
+  // `CallbackCommand=X/Sign/<hex>` is a valid label value, but the client joined its parameters with
+  // something other than `&`: it must become neither a label nor a log field.
+  if (redactSecrets(callbackCommand) !== callbackCommand) {
+    throw new CallbackRejection(
+      'invalid_payload',
+      `query parameter CallbackCommand holds a Sign or RequestTime, got ${quoteForMessage(callbackCommand)}: separate the query parameters with &`,
     )
   }
   return {

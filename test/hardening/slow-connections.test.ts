@@ -98,8 +98,9 @@ describe('slow connections (slowloris)', () => {
       const delays = ofKind.map((cut) => Math.round(cut.afterMs)).sort((a, b) => a - b)
       const summary = `${kind}: cut after ${delays[0]}–${delays.at(-1)} ms (limit ${limitMs} ms)`
       expect(ofKind, summary).toHaveLength(PER_KIND)
-      // Timers may fire a few ms apart between the test's clock and Node's sweep, never a second.
-      expect(delays[0], summary).toBeGreaterThanOrEqual(limitMs - 50)
+      // Not early: the test's clock starts when its event loop sees the connection, which on a loaded
+      // machine can be well after the exporter started counting.
+      expect(delays[0], summary).toBeGreaterThanOrEqual(limitMs - 500)
       expect(delays.at(-1), summary).toBeLessThanOrEqual(limitMs + LATE_MS)
       for (const cut of ofKind) expect(cut.answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/)
     }

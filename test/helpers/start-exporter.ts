@@ -17,6 +17,8 @@ export interface TestExporter {
   config: Config
   /** Parsed JSON log lines written so far. */
   logs: Array<Record<string, unknown>>
+  /** The same lines as written, before parsing. */
+  rawLogs: string[]
   close(): Promise<void>
 }
 
@@ -30,9 +32,14 @@ export interface StartOptions {
 export async function startExporter(options: StartOptions = {}): Promise<TestExporter> {
   const config = defaultConfig({ host: '127.0.0.1', port: 0, logLevel: 'debug', ...options.config })
   const logs: Array<Record<string, unknown>> = []
+  const rawLogs: string[] = []
   const sink = new Writable({
     write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line))
+      for (const line of String(chunk).split('\n')) {
+        if (!line) continue
+        rawLogs.push(line)
+        logs.push(JSON.parse(line))
+      }
       done()
     },
   })
@@ -55,6 +62,7 @@ export async function startExporter(options: StartOptions = {}): Promise<TestExp
     registry,
     config,
     logs,
+    rawLogs,
     close: async () => {
       await closeGracefully(servers, 2000)
     },

@@ -73,4 +73,53 @@ describe('operations routes', () => {
     expect(body).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 405 })
     expect(body.ErrorInfo).toMatch(new RegExp(`^method_not_allowed: ${method} is not allowed on ${path}`))
   })
+
+  it.each([
+    ['POST', '/IM/CALLBACK'],
+    ['POST', '/im/callback/'],
+    ['POST', '/Im/Callback'],
+    ['POST', '//im/callback'],
+    ['GET', '/METRICS'],
+    ['GET', '/metrics/'],
+    ['GET', '/Metrics'],
+    ['GET', '/-/HEALTHY'],
+    ['GET', '/-/ready/'],
+  ])(
+    'matches paths exactly: %s %s is an unknown path (404), not counted as a callback',
+    async (method, path) => {
+      const counted = async () => {
+        const text = await (await fetch(`${exporter.url}/metrics`)).text()
+        return text.split('\n').filter((line) => line.startsWith('tencent_chat_exporter_callbacks_total'))
+      }
+      const before = await counted()
+      const query = new URL(callbackUrl(exporter.url, { path: '/im/callback' })).search
+      const answer = await fetch(`${exporter.url}${path}${query}`, {
+        method,
+        ...(method === 'POST' && { body: alertBody() }),
+      })
+      expect(answer.status).toBe(404)
+      expect(await answer.json()).toEqual({
+        ActionStatus: 'FAIL',
+        ErrorCode: 404,
+        ErrorInfo: `not_found: no route for ${method} ${path}`,
+      })
+      expect(await counted()).toEqual(before)
+    },
+  )
+})
+
+describe('a CALLBACK_PATH with characters the router would read as a pattern', () => {
+  it('is matched literally', async () => {
+    const odd = await startExporter({ config: { callbackPath: '/hooks/:app(*)' } })
+    try {
+      expect((await postCallback(callbackUrl(odd.url, { path: '/hooks/:app(*)' }), alertBody())).status).toBe(
+        200,
+      )
+      for (const path of ['/hooks/x', '/hooks/:app', '/hooks/anything(*)']) {
+        expect((await postCallback(callbackUrl(odd.url, { path }), alertBody())).status).toBe(404)
+      }
+    } finally {
+      await odd.close()
+    }
+  })
 })
