@@ -14,7 +14,7 @@ import { errorAnswers } from './http/error-answers.js'
 import { createLandingPage } from './http/landing-page.js'
 import { createMetricsHandler } from './http/metrics-route.js'
 import { oneAtATime } from './http/one-at-a-time.js'
-import { addProbeRoutes, type Readiness } from './http/probe-routes.js'
+import { addProbeRoutes, PROBE_PATHS, type Readiness } from './http/probe-routes.js'
 import { requestDuration } from './http/request-duration.js'
 import { sendDeadline } from './http/send-deadline.js'
 import type { Logger } from './logging/logger.js'
@@ -23,6 +23,7 @@ import { type ApiSeries, createApiSeries } from './series/api-series.js'
 import { createGroupQuotaSeries, type GroupQuotaSeries } from './series/group-quota-series.js'
 import { startCallbackTokens } from './tokens/callback-token-source.js'
 import { VERSION } from './version.js'
+import { webConfigMiddleware } from './web-config/web-config-middleware.js'
 
 export interface ExporterDeps {
   config: Config
@@ -127,6 +128,11 @@ export function createExporter(deps: ExporterDeps): Exporter {
     app.silent = true
     app.use(requestDuration(metrics))
     app.use(errorAnswers(logger))
+    // WEB_CONFIG_FILE governs the listener that serves /metrics, except the callback path and probes.
+    if (routes.metrics && config.webConfig) {
+      const openPaths = new Set<string>([...PROBE_PATHS, ...(routes.callbacks ? [config.callbackPath] : [])])
+      app.use(webConfigMiddleware(config.webConfig, { openPaths }, { logger, clock }))
+    }
     app.use(router.routes())
     app.use(router.allowedMethods())
     return app

@@ -8,6 +8,8 @@ import { createLogger, type Logger } from './logging/logger.js'
 import { createUpstreamResponder } from './proxy/upstream-responder.js'
 import { closeGracefully, listen, portOf } from './server.js'
 import { VERSION } from './version.js'
+import { describeWebConfig } from './web-config/summary.js'
+import { tlsServerFactory } from './web-config/tls-server.js'
 
 function readConfig(): Config {
   try {
@@ -46,9 +48,13 @@ async function main(): Promise<void> {
         createUpstreamResponder({ upstream, registry, logger, maxAnswerBytes: config.bodyLimitBytes })),
   })
 
-  const servers: Server[] = [await listen(exporter.app, config.port, config.host)]
+  // WEB_CONFIG_FILE's TLS goes to the listener that serves /metrics: the second one when there is one.
+  const tls = config.webConfig?.tls && tlsServerFactory(config.webConfig.tls, logger)
+  const servers: Server[] = [
+    await listen(exporter.app, config.port, config.host, exporter.metricsApp ? undefined : tls),
+  ]
   if (exporter.metricsApp && config.metricsPort !== undefined) {
-    servers.push(await listen(exporter.metricsApp, config.metricsPort, config.host))
+    servers.push(await listen(exporter.metricsApp, config.metricsPort, config.host, tls))
   }
   // Handlers first: a signal that arrives once "listening" is logged must already be handled.
   let stopping = false
@@ -89,6 +95,8 @@ async function main(): Promise<void> {
       alert_ttl_seconds: config.alertTtlSeconds,
       max_series: config.maxSeries,
       upstream: upstream ? upstream.url.origin + upstream.url.pathname : undefined,
+      web_config:
+        config.webConfig && describeWebConfig(config.webConfig, exporter.metricsApp ? 'metrics' : 'callback'),
     },
     'tencent-chat-exporter listening',
   )

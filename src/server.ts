@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type Koa from 'koa'
 
@@ -22,12 +22,18 @@ export const SERVER_TIMEOUTS = {
   connectionsCheckingIntervalMs: 250,
 } as const
 
-/** Starts an HTTP server for the app and resolves once it listens. */
-export async function listen(app: Koa, port: number, host: string): Promise<Server> {
-  const server = createServer(
-    { connectionsCheckingInterval: SERVER_TIMEOUTS.connectionsCheckingIntervalMs },
-    app.callback(),
-  )
+/** Makes the server for a listener; WEB_CONFIG_FILE's TLS brings an HTTPS one (src/web-config). */
+export type ServerFactory = (options: ServerOptions, handler: RequestListener) => Server
+
+/** Starts an HTTP (or, given a TLS server factory, HTTPS) server for the app; resolves once it listens. */
+export async function listen(
+  app: Koa,
+  port: number,
+  host: string,
+  createTlsServer?: ServerFactory,
+): Promise<Server> {
+  const options = { connectionsCheckingInterval: SERVER_TIMEOUTS.connectionsCheckingIntervalMs }
+  const server = (createTlsServer ?? createServer)(options, app.callback())
   server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs
   server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs
   server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { readTokenFileSync } from '../tokens/token-file.js'
 import { tokenProblem } from '../tokens/token-list.js'
+import { loadTlsMaterial } from '../web-config/tls-material.js'
+import { readWebConfigFile, type WebConfig, WebConfigError } from '../web-config/web-config-file.js'
 
 /** The exporter's validated configuration, read once at start-up from the environment (SPEC §4). */
 export interface Config {
@@ -16,6 +18,11 @@ export interface Config {
   /** CALLBACK_TOKEN_FILE: its path and the tokens read at start-up; it is re-read when it changes. */
   callbackTokenFile: TokenFileConfig | undefined
   maxClockSkewSeconds: number
+  /**
+   * WEB_CONFIG_FILE: exporter-toolkit web configuration (TLS, headers, basic auth, rate limit) for the
+   * listener that serves `/metrics`; never applied to the callback path or the probes.
+   */
+  webConfig: WebConfig | undefined
   alertTtlSeconds: number
   maxSeries: number
   bodyLimitBytes: number
@@ -153,8 +160,11 @@ const envSchema = z
     }
   })
 
-/** Read beside the schema: the token may come from a file, and must never appear in a message. */
-const TOKEN_VARIABLES = ['CALLBACK_TOKEN', 'CALLBACK_TOKEN_FILE'] as const
+/**
+ * Read beside the schema: the token may come from a file, and must never appear in a message; the web
+ * configuration is a file with keys of its own.
+ */
+const FILE_VARIABLES = ['CALLBACK_TOKEN', 'CALLBACK_TOKEN_FILE', 'WEB_CONFIG_FILE'] as const
 
 /**
  * Every environment variable the configuration reads, with its default as it would be written in the
@@ -166,7 +176,7 @@ export function environmentVariables(): ReadonlyMap<string, string | undefined> 
     const fallback = schema.meta()?.environmentDefault
     variables.set(name, typeof fallback === 'string' ? fallback : undefined)
   }
-  for (const name of TOKEN_VARIABLES) variables.set(name, undefined)
+  for (const name of FILE_VARIABLES) variables.set(name, undefined)
   return variables
 }
 
@@ -192,6 +202,23 @@ function readTokens(env: Env): Pick<Config, 'callbackToken' | 'callbackTokenFile
   return { callbackToken: undefined, callbackTokenFile: { path: file, tokens: read.tokens } }
 }
 
+/**
+ * Reads WEB_CONFIG_FILE and the certificate files it names; a problem stops start-up with a message
+ * naming the variable, the file and the key, never a password hash or a private key.
+ */
+function readWebConfig(env: Env): WebConfig | undefined {
+  const path = unsetIfEmpty(env.WEB_CONFIG_FILE) as string | undefined
+  if (path === undefined) return undefined
+  try {
+    const webConfig = readWebConfigFile(path)
+    if (webConfig.tls) loadTlsMaterial(webConfig.tls)
+    return webConfig
+  } catch (error) {
+    if (!(error instanceof WebConfigError)) throw error
+    throw new ConfigError(`WEB_CONFIG_FILE (${path}): ${error.message}`)
+  }
+}
+
 function describeIssues(error: z.ZodError, env: Env): string {
   const messages = error.issues.map((issue) => {
     const variable = String(issue.path[0] ?? 'environment')
@@ -214,6 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, env))
   const values = parsed.data
   const tokens = readTokens(env)
+  const webConfig = readWebConfig(env)
   return {
     port: values.PORT,
     host: values.HOST,
@@ -222,6 +250,7 @@ export function loadConfig(env: Env = process.env): Config {
     sdkAppIds: values.SDKAPPIDS,
     ...tokens,
     maxClockSkewSeconds: values.MAX_CLOCK_SKEW_SECONDS,
+    webConfig,
     alertTtlSeconds: values.ALERT_TTL_SECONDS,
     maxSeries: values.MAX_SERIES,
     bodyLimitBytes: values.BODY_LIMIT_BYTES,

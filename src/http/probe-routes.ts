@@ -10,6 +10,9 @@ export interface Readiness {
  * Liveness and readiness, on every listener. Readiness depends on nothing but this process: a
  * sidecar's readiness gates its whole Pod, so an outside dependency must never take the app down.
  */
+/** Liveness and readiness paths; kubelet calls them without credentials, so they are never protected. */
+export const PROBE_PATHS = ['/-/healthy', '/healthz', '/-/ready', '/readyz'] as const
+
 export function addProbeRoutes(router: Router, readiness: Readiness): void {
   const healthy = (ctx: Context) => {
     ctx.type = 'text/plain; charset=utf-8'

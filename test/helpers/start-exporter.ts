@@ -6,6 +6,7 @@ import { type Clock, manualClock, systemClock } from '../../src/clock.js'
 import { type Config, defaultConfig } from '../../src/config/config.js'
 import { createLogger } from '../../src/logging/logger.js'
 import { closeGracefully, listen, portOf } from '../../src/server.js'
+import { tlsServerFactory } from '../../src/web-config/tls-server.js'
 
 export interface TestExporter {
   /** Base URL of the callback listener, e.g. `http://127.0.0.1:41234`. */
@@ -44,26 +45,33 @@ export async function startExporter(options: StartOptions = {}): Promise<TestExp
     },
   })
   const registry = new Registry()
+  const logger = createLogger(config.logLevel, sink)
   const exporter = createExporter({
     config,
     registry,
-    logger: createLogger(config.logLevel, sink),
+    logger,
     clock: options.clock ?? systemClock,
     createResponder: options.createResponder,
   })
-  const servers: Server[] = [await listen(exporter.app, 0, '127.0.0.1')]
-  if (exporter.metricsApp) servers.push(await listen(exporter.metricsApp, 0, '127.0.0.1'))
+  // As in main: WEB_CONFIG_FILE's TLS goes to the listener that serves /metrics.
+  const tls = config.webConfig?.tls && tlsServerFactory(config.webConfig.tls, logger)
+  const servers: Server[] = [
+    await listen(exporter.app, 0, '127.0.0.1', exporter.metricsApp ? undefined : tls),
+  ]
+  if (exporter.metricsApp) servers.push(await listen(exporter.metricsApp, 0, '127.0.0.1', tls))
   exporter.readiness.ready = true
-  const url = `http://127.0.0.1:${portOf(servers[0] as Server)}`
+  const scheme = (https: boolean) => (https ? 'https' : 'http')
+  const url = `${scheme(Boolean(tls) && !exporter.metricsApp)}://127.0.0.1:${portOf(servers[0] as Server)}`
   return {
     url,
-    metricsUrl: servers[1] ? `http://127.0.0.1:${portOf(servers[1])}` : url,
+    metricsUrl: servers[1] ? `${scheme(Boolean(tls))}://127.0.0.1:${portOf(servers[1])}` : url,
     exporter,
     registry,
     config,
     logs,
     rawLogs,
     close: async () => {
+      exporter.close()
       await closeGracefully(servers, 2000)
     },
   }

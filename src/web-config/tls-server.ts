@@ -1,0 +1,107 @@
+import type { Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { TLSSocket } from 'node:tls'
+import { createLogThrottle } from '../logging/log-throttle.js'
+import type { Logger } from '../logging/logger.js'
+import type { ServerFactory } from '../server.js'
+import { peerHasAllowedSan } from './client-sans.js'
+import { loadTlsMaterial, materialVersion, type TlsMaterial } from './tls-material.js'
+import type { TlsSettings } from './web-config-file.js'
+
+/** A TLS handshake must not take longer than the headers of a plain request may (SERVER_TIMEOUTS). */
+const HANDSHAKE_TIMEOUT_MS = 10_000
+
+const describeCertificate = (material: TlsMaterial) => ({
+  subject: material.certificate.subject.replaceAll('\n', ', '),
+  not_after: new Date(material.certificate.validTo).toISOString(),
+  sha256_fingerprint: material.certificate.fingerprint256,
+})
+
+/**
+ * An HTTPS server factory for the TLS settings, read once here (a bad file has stopped start-up
+ * before). Like exporter-toolkit, the certificate, key and client CA files are looked at for every new
+ * connection: when one changed (cert-manager renewed it, kubelet swapped the Secret), the new ones are
+ * read and served from that connection on, without a restart; a half-written or mismatched pair keeps
+ * the previous certificate and logs an error.
+ */
+export function tlsServerFactory(tls: TlsSettings, logger: Logger): ServerFactory {
+  const initial = loadTlsMaterial(tls)
+  const initialVersion = materialVersion(tls)
+  const refusals = createLogThrottle({ windowMs: 60_000, burst: 10 })
+
+  return (options, handler) => {
+    let material = initial
+    let version = initialVersion
+    // requestCert and rejectUnauthorized belong to the server, not to the secure context: they stay.
+    const askForCertificate = tls.clientAuth !== 'NoClientCert'
+    const server = createHttpsServer(
+      {
+        ...options,
+        ...material.options,
+        requestCert: askForCertificate,
+        rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
+        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      },
+      handler,
+    )
+
+    const refreshCertificates = () => {
+      const current = materialVersion(tls)
+      if (current === version) return
+      version = current
+      try {
+        material = loadTlsMaterial(tls)
+        server.setSecureContext(material.options)
+        logger.info(
+          describeCertificate(material),
+          'TLS certificate files changed: serving the new certificate',
+        )
+      } catch (error) {
+        logger.error(
+          { problem: (error as Error).message, ...describeCertificate(material) },
+          'TLS certificate files changed but cannot be used: still serving the previous certificate',
+        )
+      }
+    }
+    // Before the TLS socket is made from the connection, so that this connection gets the new context.
+    server.prependListener('connection', refreshCertificates)
+
+    const refuse = (socket: TLSSocket, reason: string) => {
+      const { log, suppressed } = refusals.take(reason, Date.now())
+      if (log) {
+        logger.warn(
+          {
+            reason,
+            remote_address: socket.remoteAddress,
+            ...(suppressed > 0 && { suppressed_since_last_window: suppressed }),
+          },
+          'TLS client refused',
+        )
+      }
+      socket.destroy()
+    }
+    // Node's own rejectUnauthorized covers RequireAndVerifyClientCert; the other policies of Go's
+    // crypto/tls and client_allowed_sans are checked here, before any request is read.
+    server.prependListener('secureConnection', (socket: TLSSocket) => {
+      if (!askForCertificate) return
+      const given = Object.keys(socket.getPeerCertificate()).length > 0
+      if (!given) {
+        if (tls.clientAuth === 'RequireAnyClientCert') refuse(socket, 'no client certificate')
+        return
+      }
+      if (tls.clientAuth === 'VerifyClientCertIfGiven' && !socket.authorized) {
+        refuse(socket, `client certificate not verified (${String(socket.authorizationError)})`)
+        return
+      }
+      if (tls.clientAllowedSans && !peerHasAllowedSan(socket, tls.clientAllowedSans)) {
+        refuse(socket, 'client certificate has none of client_allowed_sans')
+      }
+    })
+    server.on('tlsClientError', (error, socket) => {
+      logger.debug({ error: error.message, remote_address: socket.remoteAddress }, 'TLS handshake failed')
+    })
+    return server as unknown as Server
+  }
+}
+
+export const describeServingCertificate = (tls: TlsSettings) => describeCertificate(loadTlsMaterial(tls))
