@@ -30,6 +30,8 @@ install_debian_packages() {
   command -v chromium >/dev/null || missing+=(chromium)
   command -v openssl >/dev/null || missing+=(openssl)
   command -v curl >/dev/null || missing+=(curl)
+  # htpasswd: the bcrypt hashes of WEB_CONFIG_FILE tests are made the way its docs tell users to.
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
   if [ ${#missing[@]} -eq 0 ]; then
     echo "install-test-tools: Debian packages present"
     return

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,6 +43,15 @@ describe('basic auth against bcrypt hashes', () => {
       expect(await auth.check(basic('prometheus', 'right-password')), prefix).toBe('ok')
       expect(await auth.check(basic('prometheus', 'wrong-password')), prefix).toBe('denied')
     }
+  })
+
+  it('accepts a hash made by htpasswd -B, as the docs tell users to make one', async () => {
+    const line = execFileSync('htpasswd', ['-nbBC', '4', 'prometheus', 'htpasswd-password']).toString().trim()
+    const [user, htpasswdHash] = line.split(':') as [string, string]
+    expect(htpasswdHash).toMatch(/^\$2y\$04\$/)
+    const auth = createBasicAuth(new Map([[user, htpasswdHash]]))
+    expect(await auth.check(basic('prometheus', 'htpasswd-password'))).toBe('ok')
+    expect(await auth.check(basic('prometheus', 'htpasswd-passwore'))).toBe('denied')
   })
 
   it('denies an unknown user at the cost of a bcrypt check, and missing credentials at once', async () => {
