@@ -22,7 +22,16 @@ function brokenReason(file: string, target: string): string | undefined {
   return undefined
 }
 
-describe('links in README.md and docs/', () => {
+/** A chart's README is read on GitHub too, beside the chart. */
+function chartReadmes(): string[] {
+  const charts = join(repoRoot, 'charts')
+  if (!existsSync(charts)) return []
+  return readdirSync(charts)
+    .map((chart) => join(charts, chart, 'README.md'))
+    .filter(existsSync)
+}
+
+describe('links in README.md, docs/ and the charts', () => {
   const files = documentationFiles()
 
   it('covers the README and every docs file', () => {
@@ -31,7 +40,7 @@ describe('links in README.md and docs/', () => {
     )
   })
 
-  it.each(files.map((file) => [relative(repoRoot, file), file]))(
+  it.each([...files, ...chartReadmes()].map((file) => [relative(repoRoot, file), file]))(
     'every relative link and anchor in %s resolves',
     (_, file) => {
       const broken = links(readFileSync(file, 'utf8'))
