@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type Config, loadConfig } from '../../src/config/config.js'
 import { alertBody, callbackUrl, postCallback, sampleValue } from '../helpers/callbacks.js'
-import { ciValuesFiles, EXISTING_SECRET, helmTemplate } from './helm.js'
+import { ciValuesFiles, helmTemplate } from './helm.js'
 import { findObject, type KubeObject } from './kustomize.js'
 import {
   callbackTokens,
@@ -17,6 +17,8 @@ import {
   type SidecarPod,
 } from './pod.js'
 import { type RunningExporter, runExporter } from './run-exporter.js'
+import { type Answer, probe, type ScrapeEndpoint, scrape } from './scrape.js'
+import { withUserSecrets } from './user-secrets.js'
 
 // The exporter started from the container that each ci/ values file renders: the chart's probes,
 // ports, Services, Ingress and monitors checked against the binary itself.
@@ -53,7 +55,7 @@ async function startApp(): Promise<Server> {
 }
 
 async function startRelease(file: string): Promise<Release> {
-  const objects = [...(await helmTemplate({ file })), EXISTING_SECRET]
+  const objects = withUserSecrets(await helmTemplate({ file }))
   const pod = findSidecarPod(objects)
   const env = containerEnvironment(objects, pod, pod.exporter, join(root, file))
   const config = loadConfig(env)
@@ -125,12 +127,16 @@ function callbackBase(release: Release): { base: string; path: string } {
   }
 }
 
-/** What Prometheus scrapes: the monitor's endpoint, or the metrics Service's port without a monitor. */
-function scrapeUrl(release: Release): string {
+/**
+ * What Prometheus scrapes: the monitor's endpoint (with its scheme, TLS and basic auth), or the metrics
+ * Service's port without a monitor.
+ */
+function scrapeTarget(release: Release): { endpoint: ScrapeEndpoint; port: number } {
+  const local = (port: string | number) => release.port(containerPort(release.pod.exporter, port))
   const podMonitor = release.objects.find((o) => o.kind === 'PodMonitor')
   if (podMonitor) {
     const [endpoint] = podMonitor.spec.podMetricsEndpoints
-    return urlFor(release, endpoint.port, endpoint.path)
+    return { endpoint, port: local(endpoint.port) }
   }
   const serviceMonitor = release.objects.find((o) => o.kind === 'ServiceMonitor')
   const service = release.objects.find(
@@ -141,7 +147,13 @@ function scrapeUrl(release: Release): string {
         : o.spec.clusterIP === 'None'),
   ) as KubeObject
   const endpoint = serviceMonitor?.spec.endpoints[0] ?? { port: service.spec.ports[0].name, path: '/metrics' }
-  return serviceUrl(release, service, endpoint.port, endpoint.path)
+  const port = service.spec.ports.find((p: { name: string }) => p.name === endpoint.port)
+  return { endpoint, port: local(port.targetPort) }
+}
+
+const scrapeRelease = (release: Release): Promise<Answer> => {
+  const { endpoint, port } = scrapeTarget(release)
+  return scrape(release.objects, endpoint, port)
 }
 
 // Before the SIGTERM tests below stop the exporters.
@@ -172,17 +184,29 @@ test('the front-proxy values forward other callbacks to the app and answer with 
 describe.each(MATRIX)('%s, started from its rendered container', (file) => {
   test('answers the liveness and readiness probes on the paths and ports of the Deployment', async () => {
     const release = releaseOf(file)
-    for (const probe of [release.pod.exporter.livenessProbe, release.pod.exporter.readinessProbe]) {
-      const response = await fetch(urlFor(release, probe.httpGet.port, probe.httpGet.path))
-      expect(response.status, `${probe.httpGet.path} on ${probe.httpGet.port}`).toBe(200)
+    for (const { httpGet } of [release.pod.exporter.livenessProbe, release.pod.exporter.readinessProbe]) {
+      const answer = await probe(httpGet, release.port(containerPort(release.pod.exporter, httpGet.port)))
+      expect(answer.status, `${httpGet.path} on ${httpGet.port}`).toBe(200)
     }
   })
 
-  test('serves the Prometheus text format where Prometheus scrapes it', async () => {
-    const response = await fetch(scrapeUrl(releaseOf(file)))
-    expect(response.status).toBe(200)
-    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
-    expect(await response.text()).toContain('tencent_chat_exporter_build_info{')
+  test('serves the Prometheus text format where, and as, Prometheus scrapes it', async () => {
+    const answer = await scrapeRelease(releaseOf(file))
+    expect(answer.status).toBe(200)
+    expect(answer.contentType).toBe('text/plain; version=0.0.4; charset=utf-8')
+    expect(answer.body).toContain('tencent_chat_exporter_build_info{')
+  })
+
+  test('refuses a scrape without the credentials or over plain HTTP when the monitor uses them', async () => {
+    const release = releaseOf(file)
+    const { endpoint, port } = scrapeTarget(release)
+    if (endpoint.basicAuth) {
+      const anonymous = await scrape(release.objects, { ...endpoint, basicAuth: undefined }, port)
+      expect(anonymous.status).toBe(401)
+    }
+    if (endpoint.scheme === 'https') {
+      await expect(scrape(release.objects, { ...endpoint, scheme: 'http' }, port)).rejects.toThrow()
+    }
   })
 
   test('keeps /metrics, and every path but the callback path, off what the Ingress routes to', async () => {
@@ -204,7 +228,7 @@ describe.each(MATRIX)('%s, started from its rendered container', (file) => {
     expect(answer.status).toBe(200)
     const forwardsAlarms = release.config.upstream?.forwardAlerts === true
     expect(JSON.parse(answer.text)).toEqual(forwardsAlarms ? APP_ANSWER : OK_ANSWER)
-    const exposition = await (await fetch(scrapeUrl(release))).text()
+    const exposition = (await scrapeRelease(release)).body
     expect(
       sampleValue(exposition, 'tencent_chat_api_requests_per_second', {
         sdkappid: sdkAppId,

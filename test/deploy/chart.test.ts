@@ -10,7 +10,6 @@ import { VERSION } from '../../src/version.js'
 import {
   CHART_PATH,
   ciValuesFiles,
-  EXISTING_SECRET,
   helm,
   helmTemplate,
   helmTemplateResult,
@@ -18,6 +17,7 @@ import {
   RELEASE,
 } from './helm.js'
 import { findObject, type KubeObject, REPO_ROOT } from './kustomize.js'
+import { expectScrapeMatchesWebConfig, webConfigOf } from './metrics-security.js'
 import {
   type Container,
   callbackTokens,
@@ -28,8 +28,11 @@ import {
 } from './pod.js'
 import { validateObject } from './schemas.js'
 import { unknownFields } from './strict-fields.js'
+import { CALLBACK_TOKEN_SECRET, withUserSecrets } from './user-secrets.js'
 
 const IMAGE = 'ghcr.io/tencent-chat-exporter/tencent-chat-exporter'
+/** A bcrypt hash, as webConfig.basicAuth.users takes them. */
+const HASH = '$2b$10$LFg3UdBNw8m.go2R6N4o5.kyM6XTk8lDwpz6XtKszcSa/U5.e7Es6'
 const JOB = 'tencent-chat-exporter'
 
 const MATRIX = ciValuesFiles()
@@ -52,20 +55,26 @@ const objectsOf = (file: string): KubeObject[] => {
 const valuesOf = (file: string) => parse(readFileSync(join(CHART_PATH, 'ci', file), 'utf8')) ?? {}
 
 /** The exporter's configuration as the binary would load it from the rendered container. */
-function exporterOf(file: string): { config: Config; exporter: Container; objects: KubeObject[] } {
-  const objects = [...objectsOf(file), EXISTING_SECRET]
+function exporterOf(file: string): {
+  config: Config
+  exporter: Container
+  objects: KubeObject[]
+  env: Record<string, string>
+} {
+  const objects = withUserSecrets(objectsOf(file))
   const pod = findSidecarPod(objects)
   const env = containerEnvironment(objects, pod, pod.exporter, join(root, file))
-  return { config: loadConfig(env), exporter: pod.exporter, objects }
+  return { config: loadConfig(env), exporter: pod.exporter, objects, env }
 }
 
 const fullname = (file: string) => findObject(objectsOf(file), 'Deployment').metadata.name
 
-test('the matrix renders the defaults, everything on, an existing Secret, a front proxy and a ServiceMonitor', () => {
+test('the matrix renders the defaults, everything on, an existing Secret, TLS and basic auth, a front proxy and a ServiceMonitor', () => {
   expect(MATRIX).toEqual([
     'default-values.yaml',
     'everything-values.yaml',
     'existing-secret-values.yaml',
+    'metrics-tls-values.yaml',
     'proxy-values.yaml',
     'service-monitor-values.yaml',
   ])
@@ -150,7 +159,7 @@ describe.each(MATRIX)('values %s', (file) => {
     }
     expect(callbackTokens(config)).toEqual([
       token.value ??
-        Buffer.from(EXISTING_SECRET.data?.['chat-token'] ?? '', 'base64')
+        Buffer.from(CALLBACK_TOKEN_SECRET.data?.['chat-token'] ?? '', 'base64')
           .toString()
           .trim(),
     ])
@@ -252,6 +261,25 @@ describe.each(MATRIX)('values %s', (file) => {
         ...(settings.relabelings ?? []),
       ])
       if (settings.metricRelabelings) expect(endpoint?.metricRelabelings).toEqual(settings.metricRelabelings)
+    }
+  })
+
+  test('scrapes the metrics port over HTTPS and with basic auth exactly when its web configuration asks', () => {
+    const { config, env, exporter, objects } = exporterOf(file)
+    const web = webConfigOf(env)
+    expectScrapeMatchesWebConfig(objects, exporter, web)
+    // The exporter itself accepted the file (bcrypt hashes, the mounted certificate) as the test read it.
+    expect(config.webConfig?.tls !== undefined).toBe(web?.tls_server_config !== undefined)
+    expect([...(config.webConfig?.users.keys() ?? [])]).toEqual(Object.keys(web?.basic_auth_users ?? {}))
+    const tls = valuesOf(file).webConfig?.tls
+    for (const monitor of objects.filter((o) => o.kind === 'PodMonitor' || o.kind === 'ServiceMonitor')) {
+      const [endpoint] = monitor.spec.podMetricsEndpoints ?? monitor.spec.endpoints
+      if (!tls?.enabled) continue
+      // The name the certificate must carry: the values' serverName, or the metrics Service's DNS name.
+      expect(endpoint.tlsConfig.serverName).toBe(
+        tls.serverName ?? `${fullname(file)}-metrics.${NAMESPACE}.svc`,
+      )
+      expect(endpoint.tlsConfig.ca.secret).toEqual({ name: tls.existingSecret, key: 'ca.crt' })
     }
   })
 
@@ -389,6 +417,8 @@ describe('values.schema.json', () => {
     [{ ports: { metrics: 70000 } }, /metrics/],
     [{ serviceMonitor: { interval: 'often' } }, /interval/],
     [{ grafanaDashboards: { labels: { grafana_dashboard: 1 } } }, /grafana_dashboard/],
+    [{ webConfig: { basicAuth: { users: { prometheus: 'a plain password' } } } }, /users\/prometheus/],
+    [{ webConfig: { tls: { minVersion: 'SSL3' } } }, /minVersion/],
   ])('refuses %j with a message naming the value', async (values, naming) => {
     const result = await helmTemplateResult({ values })
     expect(result.code).not.toBe(0)
@@ -406,6 +436,15 @@ describe('values.schema.json', () => {
     [{ ports: { callback: 9000, metrics: 9000 } }, 'ports.callback and ports.metrics must differ'],
     [{ terminationGracePeriodSeconds: 10 }, 'terminationGracePeriodSeconds must be greater'],
     [{ config: { extraEnv: [{ name: 'METRICS_PORT', value: '1' }] } }, 'config.extraEnv sets METRICS_PORT'],
+    [{ webConfig: { tls: { enabled: true } } }, 'webConfig.tls.existingSecret is required'],
+    [{ webConfig: { basicAuth: { enabled: true } } }, 'webConfig.basicAuth.users is required'],
+    [
+      {
+        webConfig: { basicAuth: { enabled: true, users: { prometheus: HASH } } },
+        podMonitor: { enabled: true },
+      },
+      'webConfig.basicAuth.scrapeSecret is required',
+    ],
   ])('refuses the combination %j naming the values', async (values, message) => {
     const result = await helmTemplateResult({ values })
     expect(result.code).not.toBe(0)
@@ -434,4 +473,18 @@ test('the notes print the callback URL to enter in the Chat console', async () =
   const defaults = await install('default-values.yaml')
   expect(defaults.stdout).toContain('No Ingress is enabled')
   expect(defaults.stdout).toContain('WARNING: no token is set')
+}, 60_000)
+
+test('a change of basic auth users rolls the Pods, since the exporter reads the web configuration at start', async () => {
+  const checksum = async (users?: Record<string, string>) => {
+    const objects = await helmTemplate(
+      { file: 'metrics-tls-values.yaml' },
+      { values: users ? { webConfig: { basicAuth: { users } } } : {} },
+    )
+    return findObject(objects, 'Deployment').spec.template.metadata.annotations['checksum/web-config']
+  }
+  const before = await checksum()
+  expect(before).toMatch(/^[0-9a-f]{64}$/)
+  expect(await checksum()).toBe(before)
+  expect(await checksum({ grafana: HASH })).not.toBe(before)
 }, 60_000)

@@ -15,14 +15,6 @@ export const CHART_PATH = join(REPO_ROOT, CHART_DIR)
 export const RELEASE = 'chat-alarms'
 export const NAMESPACE = 'chat'
 
-/** What the user creates before installing with token.existingSecret (ci/existing-secret-values.yaml). */
-export const EXISTING_SECRET: KubeObject = {
-  apiVersion: 'v1',
-  kind: 'Secret',
-  metadata: { name: 'tencent-chat-callback-token' },
-  data: { 'chat-token': Buffer.from('existing-secret-token\n').toString('base64') },
-}
-
 /** The chart's ci/*-values.yaml files: the matrix of values that the tests render (chart-testing's convention). */
 export function ciValuesFiles(): string[] {
   return readdirSync(join(CHART_PATH, 'ci'))

@@ -17,6 +17,8 @@ export interface KubeObject {
   // biome-ignore lint/suspicious/noExplicitAny: rendered YAML, checked field by field by the tests
   spec?: any
   data?: Record<string, string>
+  /** A Secret's type. */
+  type?: string
 }
 
 /** The kustomize binary the tests run: the one scripts/install-test-tools.sh builds, or $KUSTOMIZE. */

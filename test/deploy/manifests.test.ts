@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -14,6 +14,7 @@ import {
   type KubeObject,
   kustomizeBuild,
 } from './kustomize.js'
+import { expectScrapeMatchesWebConfig, webConfigOf } from './metrics-security.js'
 import {
   type Container,
   containerEnvironment,
@@ -24,6 +25,7 @@ import {
 } from './pod.js'
 import { validateObject } from './schemas.js'
 import { unknownFields } from './strict-fields.js'
+import { withUserSecrets } from './user-secrets.js'
 
 const IMAGE = 'ghcr.io/tencent-chat-exporter/tencent-chat-exporter'
 const MONITORING_NAMESPACE = { 'kubernetes.io/metadata.name': 'monitoring' }
@@ -32,6 +34,7 @@ const EXAMPLES = [
   'examples/service-monitor',
   'examples/proxy-mode',
   'examples/native-sidecar',
+  'examples/metrics-tls',
 ]
 
 const rendered = new Map<string, KubeObject[]>()
@@ -58,11 +61,11 @@ const objectsOf = (dir: string): KubeObject[] => {
 }
 
 /** The exporter's configuration as the binary would load it from the rendered container spec. */
-function exporterConfig(dir: string): { config: Config; exporter: Container } {
-  const objects = objectsOf(dir)
+function exporterConfig(dir: string): { config: Config; exporter: Container; env: Record<string, string> } {
+  const objects = withUserSecrets(objectsOf(dir))
   const pod = findSidecarPod(objects)
   const env = containerEnvironment(objects, pod, pod.exporter, join(root, dir))
-  return { config: loadConfig(env), exporter: pod.exporter }
+  return { config: loadConfig(env), exporter: pod.exporter, env }
 }
 
 test('every example is a kustomization that the suite renders, and the sidecar and its variants are Components', () => {
@@ -70,7 +73,12 @@ test('every example is a kustomization that the suite renders, and the sidecar a
   for (const example of EXAMPLES) expect(dirs).toContain(example)
   expect(dirs).toEqual(expect.arrayContaining(['pod-monitor', 'service-monitor', 'examples/app']))
   expect(findComponents()).toEqual(
-    expect.arrayContaining(['components/sidecar', 'components/proxy-mode', 'components/native-sidecar']),
+    expect.arrayContaining([
+      'components/sidecar',
+      'components/proxy-mode',
+      'components/native-sidecar',
+      'components/metrics-tls',
+    ]),
   )
 })
 
@@ -137,6 +145,15 @@ test('schema validation catches a wrong field type', () => {
 })
 
 describe.each(EXAMPLES)('example %s', (dir) => {
+  test('scrapes the metrics port over HTTPS and with basic auth exactly when its web configuration asks', () => {
+    const { config, env, exporter } = exporterConfig(dir)
+    const web = webConfigOf(env)
+    expectScrapeMatchesWebConfig(withUserSecrets(objectsOf(dir)), exporter, web)
+    // The exporter itself accepted the file (bcrypt hashes, the mounted certificate) as the test read it.
+    expect(config.webConfig?.tls !== undefined).toBe(web?.tls_server_config !== undefined)
+    expect([...(config.webConfig?.users.keys() ?? [])]).toEqual(Object.keys(web?.basic_auth_users ?? {}))
+  })
+
   test('hardens the exporter container', () => {
     const { exporter } = exporterConfig(dir)
     // The released image of this version: bump the manifests' tag with package.json.
@@ -400,4 +417,37 @@ test('the proxy-mode Component does not let the exporter start without UPSTREAM_
   expect(() => containerEnvironment(objects, pod, pod.exporter, join(root, 'my-proxy-pod'))).toThrow(
     /ConfigMap tencent-chat-exporter-\w+ has no key UPSTREAM_URL/,
   )
+})
+
+test('the metrics-tls Component switches a PodMonitor to HTTPS too, and combines with the native sidecar', async () => {
+  const overlay = join(root, 'my-tls-overlay')
+  writeOverlay('my-tls-overlay', {
+    resources: ['my-app-deployment.yaml', fromOverlay(overlay, 'pod-monitor')],
+    components: [
+      fromOverlay(overlay, 'components/sidecar'),
+      fromOverlay(overlay, 'components/metrics-tls'),
+      fromOverlay(overlay, 'components/native-sidecar'),
+    ],
+    configMapGenerator: [{ name: 'tencent-chat-exporter', literals: ['SDKAPPIDS=1400123456'] }],
+    secretGenerator: [
+      { name: 'tencent-chat-exporter-token', literals: ['token=t0ken'] },
+      // kustomize reads files from inside the kustomization only: the example's, copied.
+      { name: 'tencent-chat-exporter-web-config', files: ['web-config.yml'] },
+      {
+        name: 'tencent-chat-exporter-scrape-auth',
+        literals: ['username=prometheus', 'password=replace-with-a-long-random-password'],
+        options: { disableNameSuffixHash: true },
+      },
+    ],
+  })
+  copyFileSync(join(KUBERNETES_DIR, 'examples/metrics-tls/web-config.yml'), join(overlay, 'web-config.yml'))
+  const { objects, stderr } = await kustomizeBuild(overlay)
+  expect(stderr).toBe('')
+  for (const object of objects) validateObject(object)
+  const all = withUserSecrets(objects)
+  const pod = findSidecarPod(all)
+  expect(pod.native).toBe(true)
+  const env = containerEnvironment(all, pod, pod.exporter, join(root, 'my-tls-pod'))
+  expect(findObject(objects, 'PodMonitor').spec.podMetricsEndpoints[0].scheme).toBe('https')
+  expectScrapeMatchesWebConfig(all, pod.exporter, webConfigOf(env))
 })

@@ -135,12 +135,8 @@ export function podPort(pod: SidecarPod, port: string | number): number | undefi
   return undefined
 }
 
-/**
- * The callback tokens the exporter loaded: the one of CALLBACK_TOKEN, or those of CALLBACK_TOKEN_FILE
- * (read as a list once the exporter accepts several tokens a file, as a single token before).
- */
+/** The callback tokens the exporter loaded: the one of CALLBACK_TOKEN, or those of CALLBACK_TOKEN_FILE. */
 export function callbackTokens(config: Config): string[] {
-  const file = (config as Config & { callbackTokenFile?: { tokens: readonly string[] } }).callbackTokenFile
-  if (file) return [...file.tokens]
+  if (config.callbackTokenFile) return [...config.callbackTokenFile.tokens]
   return config.callbackToken === undefined ? [] : [config.callbackToken]
 }

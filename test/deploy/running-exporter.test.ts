@@ -8,6 +8,7 @@ import { type Config, loadConfig } from '../../src/config/config.js'
 import { alertBody, callbackUrl, postCallback, sampleValue } from '../helpers/callbacks.js'
 import { findObject, type KubeObject, kustomize } from './kustomize.js'
 import {
+  callbackTokens,
   containerEnvironment,
   containerPort,
   findSidecarPod,
@@ -15,6 +16,8 @@ import {
   type SidecarPod,
 } from './pod.js'
 import { type RunningExporter, runExporter } from './run-exporter.js'
+import { probe, type ScrapeEndpoint, scrape } from './scrape.js'
+import { withUserSecrets } from './user-secrets.js'
 
 // The exporter started from each example's rendered container spec: the manifests' probe paths,
 // ports and monitor endpoints are checked against the binary itself, never against a copy.
@@ -23,6 +26,7 @@ const EXAMPLES = [
   'examples/service-monitor',
   'examples/proxy-mode',
   'examples/native-sidecar',
+  'examples/metrics-tls',
 ]
 const OK_ANSWER = { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 }
 const APP_ANSWER = { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 1 }
@@ -62,7 +66,7 @@ async function startFakeApp(): Promise<FakeApp> {
 }
 
 async function startExample(dir: string): Promise<Example> {
-  const objects = await kustomize(dir)
+  const objects = withUserSecrets(await kustomize(dir))
   const pod = findSidecarPod(objects)
   const env = containerEnvironment(objects, pod, pod.exporter, join(root, dir))
   const config = loadConfig(env)
@@ -84,7 +88,7 @@ async function startExample(dir: string): Promise<Example> {
     objects,
     pod,
     config,
-    token: config.callbackTokenFile?.tokens[0] ?? config.callbackToken ?? '',
+    token: callbackTokens(config)[0] ?? '',
     exporter,
     port: (containerPortNumber) => {
       const local = ports.get(containerPortNumber)
@@ -117,13 +121,15 @@ const exampleOf = (dir: string): Example => examples.get(dir) as Example
 const urlFor = (example: Example, port: string | number, path: string) =>
   `http://127.0.0.1:${example.port(containerPort(example.pod.exporter, port))}${path}`
 
-/** The metrics endpoints the example's PodMonitor or ServiceMonitor scrapes, as loopback URLs. */
-function monitorUrls(example: Example): string[] {
+/** The metrics endpoints the example's PodMonitor or ServiceMonitor scrapes, with their loopback ports. */
+function monitorEndpoints(example: Example): Array<{ endpoint: ScrapeEndpoint; port: number }> {
+  const local = (port: string | number) => example.port(containerPort(example.pod.exporter, port))
   const podMonitor = example.objects.find((o) => o.kind === 'PodMonitor')
   if (podMonitor) {
-    return podMonitor.spec.podMetricsEndpoints.map((e: { port: string; path: string }) =>
-      urlFor(example, e.port, e.path),
-    )
+    return podMonitor.spec.podMetricsEndpoints.map((endpoint: ScrapeEndpoint & { port: string }) => ({
+      endpoint,
+      port: local(endpoint.port),
+    }))
   }
   const serviceMonitor = findObject(example.objects, 'ServiceMonitor')
   const service = example.objects.find(
@@ -132,9 +138,9 @@ function monitorUrls(example: Example): string[] {
       matchesSelector(serviceMonitor.spec.selector.matchLabels, o.metadata.labels ?? {}),
   )
   if (!service) throw new Error('no Service matches the ServiceMonitor')
-  return serviceMonitor.spec.endpoints.map((e: { port: string; path: string }) => {
-    const port = service.spec.ports.find((p: { name: string }) => p.name === e.port)
-    return urlFor(example, port.targetPort, e.path)
+  return serviceMonitor.spec.endpoints.map((endpoint: ScrapeEndpoint & { port: string }) => {
+    const port = service.spec.ports.find((p: { name: string }) => p.name === endpoint.port)
+    return { endpoint, port: local(port.targetPort) }
   })
 }
 
@@ -168,23 +174,36 @@ test('proxy mode forwards other callbacks to the app container over loopback and
 })
 
 describe.each(EXAMPLES)('%s, started from its rendered container spec', (dir) => {
-  test('answers the liveness and readiness probes on the paths and ports of the manifest', async () => {
+  test('answers the liveness and readiness probes on the paths, ports and schemes of the manifest', async () => {
     const example = exampleOf(dir)
-    for (const probe of [example.pod.exporter.livenessProbe, example.pod.exporter.readinessProbe]) {
-      const response = await fetch(urlFor(example, probe.httpGet.port, probe.httpGet.path))
-      expect(response.status, `${probe.httpGet.path} on ${probe.httpGet.port}`).toBe(200)
+    for (const { httpGet } of [example.pod.exporter.livenessProbe, example.pod.exporter.readinessProbe]) {
+      const answer = await probe(httpGet, example.port(containerPort(example.pod.exporter, httpGet.port)))
+      expect(answer.status, `${httpGet.path} on ${httpGet.port}`).toBe(200)
     }
   })
 
-  test('serves the Prometheus text format on every monitor endpoint', async () => {
+  test('serves the Prometheus text format on every monitor endpoint, scraped as the monitor says', async () => {
     const example = exampleOf(dir)
-    const urls = monitorUrls(example)
-    expect(urls.length).toBeGreaterThan(0)
-    for (const url of urls) {
-      const response = await fetch(url)
-      expect(response.status).toBe(200)
-      expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
-      expect(await response.text()).toContain('tencent_chat_exporter_build_info{')
+    const endpoints = monitorEndpoints(example)
+    expect(endpoints.length).toBeGreaterThan(0)
+    for (const { endpoint, port } of endpoints) {
+      const answer = await scrape(example.objects, endpoint, port)
+      expect(answer.status).toBe(200)
+      expect(answer.contentType).toBe('text/plain; version=0.0.4; charset=utf-8')
+      expect(answer.body).toContain('tencent_chat_exporter_build_info{')
+    }
+  })
+
+  test('refuses a scrape without the credentials or over plain HTTP when the monitor uses them', async () => {
+    const example = exampleOf(dir)
+    for (const { endpoint, port } of monitorEndpoints(example)) {
+      if (endpoint.basicAuth) {
+        const anonymous = await scrape(example.objects, { ...endpoint, basicAuth: undefined }, port)
+        expect(anonymous.status).toBe(401)
+      }
+      if (endpoint.scheme === 'https') {
+        await expect(scrape(example.objects, { ...endpoint, scheme: 'http' }, port)).rejects.toThrow()
+      }
     }
   })
 
@@ -206,8 +225,9 @@ describe.each(EXAMPLES)('%s, started from its rendered container spec', (dir) =>
     expect(answer.status).toBe(200)
     // In proxy mode the app's answer goes back to Chat, alarms included (UPSTREAM_FORWARD_ALERTS).
     expect(JSON.parse(answer.text)).toEqual(example.config.upstream ? APP_ANSWER : OK_ANSWER)
-    const [metricsUrl] = monitorUrls(example)
-    const exposition = await (await fetch(metricsUrl as string)).text()
+    const [scraped] = monitorEndpoints(example)
+    if (!scraped) throw new Error('no monitor endpoint')
+    const exposition = (await scrape(example.objects, scraped.endpoint, scraped.port)).body
     expect(
       sampleValue(exposition, 'tencent_chat_api_requests_per_second', {
         sdkappid: sdkAppId ?? '',

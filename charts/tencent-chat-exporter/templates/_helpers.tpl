@@ -74,6 +74,55 @@ app.kubernetes.io/part-of: tencent-chat-exporter
 {{- printf "%s://%s%s" $scheme .Values.ingress.host .Values.config.callbackPath }}
 {{- end }}
 
+{{/* Whether the chart writes a web configuration (WEB_CONFIG_FILE) for the metrics listener. */}}
+{{- define "tencent-chat-exporter.webConfigEnabled" -}}
+{{- if or .Values.webConfig.tls.enabled .Values.webConfig.basicAuth.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+The exporter-toolkit web configuration: TLS with the mounted certificate, bcrypt basic auth. Paths are
+relative to the file (mounted in /etc/tencent-chat-exporter/web), as in exporter-toolkit: the
+certificate is where deployment.yaml mounts webConfig.tls.existingSecret, /etc/tencent-chat-exporter/tls.
+*/}}
+{{- define "tencent-chat-exporter.webConfigFile" -}}
+{{- if .Values.webConfig.tls.enabled }}
+tls_server_config:
+  cert_file: ../tls/tls.crt
+  key_file: ../tls/tls.key
+  min_version: {{ .Values.webConfig.tls.minVersion }}
+{{- end }}
+{{- if .Values.webConfig.basicAuth.enabled }}
+basic_auth_users:
+  {{- range $user, $hash := .Values.webConfig.basicAuth.users }}
+  {{ $user | quote }}: {{ $hash | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* scheme, tlsConfig and basicAuth of a monitor's endpoint, for the metrics port as webConfig sets it. */}}
+{{- define "tencent-chat-exporter.scrapeSecurity" -}}
+{{- if .Values.webConfig.tls.enabled }}
+scheme: https
+tlsConfig:
+  ca:
+    secret:
+      name: {{ .Values.webConfig.tls.existingSecret }}
+      key: {{ .Values.webConfig.tls.caKey }}
+  serverName: {{ .Values.webConfig.tls.serverName | default (printf "%s-metrics.%s.svc" (include "tencent-chat-exporter.fullname" .) .Release.Namespace) }}
+{{- else }}
+scheme: http
+{{- end }}
+{{- if .Values.webConfig.basicAuth.enabled }}
+basicAuth:
+  username:
+    name: {{ .Values.webConfig.basicAuth.scrapeSecret }}
+    key: username
+  password:
+    name: {{ .Values.webConfig.basicAuth.scrapeSecret }}
+    key: password
+{{- end }}
+{{- end }}
+
 {{/*
 The job label the bundled rules and dashboards select: every monitor relabels its targets to it, since
 a ServiceMonitor's job would otherwise be the Service's name and a PodMonitor's "<namespace>/<name>".
@@ -102,7 +151,16 @@ combination stops the rendering with a message naming the values.
 {{- if le (int .Values.terminationGracePeriodSeconds) (int .Values.config.shutdownTimeoutSeconds) }}
 {{- fail "terminationGracePeriodSeconds must be greater than config.shutdownTimeoutSeconds, or the kubelet kills callbacks in flight" }}
 {{- end }}
-{{- $reserved := list "PORT" "METRICS_PORT" "HOST" "CALLBACK_PATH" "SDKAPPIDS" "ALERT_TTL_SECONDS" "MAX_SERIES" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_SECONDS" "CALLBACK_TOKEN" "CALLBACK_TOKEN_FILE" "UPSTREAM_URL" "UPSTREAM_TIMEOUT_MS" "UPSTREAM_FAILURE_POLICY" "UPSTREAM_FORWARD_ALERTS" }}
+{{- if and .Values.webConfig.tls.enabled (not .Values.webConfig.tls.existingSecret) }}
+{{- fail "webConfig.tls.existingSecret is required with webConfig.tls.enabled: the kubernetes.io/tls Secret with the metrics port's certificate" }}
+{{- end }}
+{{- if and .Values.webConfig.basicAuth.enabled (not .Values.webConfig.basicAuth.users) }}
+{{- fail "webConfig.basicAuth.users is required with webConfig.basicAuth.enabled: user names and their bcrypt hashes" }}
+{{- end }}
+{{- if and .Values.webConfig.basicAuth.enabled (or .Values.serviceMonitor.enabled .Values.podMonitor.enabled) (not .Values.webConfig.basicAuth.scrapeSecret) }}
+{{- fail "webConfig.basicAuth.scrapeSecret is required with webConfig.basicAuth.enabled and a monitor: the Secret with the username and password Prometheus scrapes with" }}
+{{- end }}
+{{- $reserved := list "PORT" "METRICS_PORT" "HOST" "CALLBACK_PATH" "SDKAPPIDS" "ALERT_TTL_SECONDS" "MAX_SERIES" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_SECONDS" "CALLBACK_TOKEN" "CALLBACK_TOKEN_FILE" "UPSTREAM_URL" "UPSTREAM_TIMEOUT_MS" "UPSTREAM_FAILURE_POLICY" "UPSTREAM_FORWARD_ALERTS" "WEB_CONFIG_FILE" }}
 {{- range .Values.config.extraEnv }}
 {{- if has .name $reserved }}
 {{- fail (printf "config.extraEnv sets %s, which the chart sets from its own values: use those instead" .name) }}
