@@ -106,7 +106,10 @@ function refreshBenchmarksMd(markdown: string): void {
 function formatLikeTheProject(file: string): void {
   if (relative(ROOT, file).startsWith('..')) return
   const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome')
-  execFileSync(process.execPath, [biome, 'format', '--write', file], { cwd: ROOT, stdio: 'ignore' })
+  execFileSync(process.execPath, [biome, 'format', '--write', '--no-errors-on-unmatched', file], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  })
 }
 
 async function main(): Promise<void> {

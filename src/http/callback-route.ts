@@ -137,10 +137,13 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
       countCallback(query)
       activity.accepted(query.callbackCommand, query.sdkAppId, nowMs)
       record(query, payload, nowMs)
-      logger.debug(
-        { sdkappid: query.sdkAppId, callback_command: query.callbackCommand, kind: payload.kind },
-        'callback accepted',
-      )
+      // Guarded: the object would be built for every callback even with debug off.
+      if (logger.isLevelEnabled('debug')) {
+        logger.debug(
+          { sdkappid: query.sdkAppId, callback_command: query.callbackCommand, kind: payload.kind },
+          'callback accepted',
+        )
+      }
       await deps.respond(ctx, { query, rawQuery: ctx.querystring, body, payload })
     } catch (error) {
       if (error instanceof CallbackRejection) return reject(ctx, error, query)
@@ -159,15 +162,27 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
  * values, so at most `maxSeries` pairs get their own series; the rest are counted under `_other`.
  */
 function createCallbackCounter(metrics: ExporterMetrics, maxSeries: number) {
-  const seen = new Set<string>()
+  // One label object per pair, kept: no key string to build per callback, and /metrics formats each
+  // label set once (render-metrics caches by label object).
+  const labelSets = new Map<string, Map<string, { sdkappid: string; callback_command: string }>>()
+  let pairs = 0
   const overflow = { sdkappid: '_other', callback_command: '_other' }
   return (query: CallbackQuery): void => {
-    const key = `${query.sdkAppId} ${query.callbackCommand}`
-    if (!seen.has(key) && seen.size >= maxSeries) {
-      metrics.callbacks.inc(overflow)
-      return
+    let commands = labelSets.get(query.sdkAppId)
+    let labels = commands?.get(query.callbackCommand)
+    if (labels === undefined) {
+      if (pairs >= maxSeries) {
+        metrics.callbacks.inc(overflow)
+        return
+      }
+      labels = { sdkappid: query.sdkAppId, callback_command: query.callbackCommand }
+      if (commands === undefined) {
+        commands = new Map()
+        labelSets.set(query.sdkAppId, commands)
+      }
+      commands.set(query.callbackCommand, labels)
+      pairs++
     }
-    seen.add(key)
-    metrics.callbacks.inc({ sdkappid: query.sdkAppId, callback_command: query.callbackCommand })
+    metrics.callbacks.inc(labels)
   }
 }

@@ -18,9 +18,10 @@ export interface CallbackQuery {
 const SDKAPPID = /^\d{1,20}$/
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/
 
-// The parameters read, by lower-cased name (Chat writes `SdkAppid`, its LiveKit sibling `SdkAppId`),
-// each with the spelling error messages use; the order is the order in which they are checked.
-const PARAMETERS = [
+// The parameters read, in lower case (names are compared case-insensitively: Chat writes `SdkAppid`, its
+// LiveKit sibling `SdkAppId`), and the spelling error messages use; the order is the order of the checks.
+const NAMES = ['sdkappid', 'callbackcommand', 'sign', 'requesttime', 'optplatform', 'contenttype', 'clientip']
+const SPELLINGS = [
   'SdkAppid',
   'CallbackCommand',
   'Sign',
@@ -29,7 +30,7 @@ const PARAMETERS = [
   'contenttype',
   'ClientIP',
 ]
-const INDEX = new Map(PARAMETERS.map((name, i) => [name.toLowerCase(), i]))
+const INDEX = new Map(NAMES.map((name, i) => [name, i]))
 
 /** Node's querystring caps a query at 1,000 pairs, and so Koa's `ctx.query`; so does this parser. */
 const MAX_PAIRS = 1000
@@ -37,7 +38,44 @@ const MAX_PAIRS = 1000
 /** A name or value as Node's querystring decodes it: `+` is a space, then percent-escapes if any. */
 function decode(text: string): string {
   const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text
-  return PERCENT_ESCAPE.test(spaced) ? querystring.unescape(spaced) : spaced
+  return spaced.includes('%') && PERCENT_ESCAPE.test(spaced) ? querystring.unescape(spaced) : spaced
+}
+
+/**
+ * Which of NAMES the name `raw[start, end)` is, or -1. A plain ASCII name is compared in place, without
+ * a copy; one with `%`, `+` or other characters is decoded and lower-cased first, as before.
+ */
+function nameIndex(raw: string, start: number, end: number): number {
+  for (let i = start; i < end; i++) {
+    const code = raw.charCodeAt(i)
+    if (code === 37 || code === 43 || code > 127) {
+      return INDEX.get(decode(raw.slice(start, end)).toLowerCase()) ?? -1
+    }
+  }
+  switch (end - start) {
+    case 4:
+      return sameAsciiName(raw, start, 2) ? 2 : -1
+    case 8:
+      return sameAsciiName(raw, start, 0) ? 0 : sameAsciiName(raw, start, 6) ? 6 : -1
+    case 11:
+      for (let index = 3; index <= 5; index++) if (sameAsciiName(raw, start, index)) return index
+      return -1
+    case 15:
+      return sameAsciiName(raw, start, 1) ? 1 : -1
+    default:
+      return -1
+  }
+}
+
+/** Whether `raw` at `start` is NAMES[index], ignoring the case of ASCII letters. */
+function sameAsciiName(raw: string, start: number, index: number): boolean {
+  const name = NAMES[index] as string
+  for (let i = 0; i < name.length; i++) {
+    let code = raw.charCodeAt(start + i)
+    if (code >= 65 && code <= 90) code += 32
+    if (code !== name.charCodeAt(i)) return false
+  }
+  return true
 }
 
 /**
@@ -64,25 +102,16 @@ export function parseCallbackQuery(rawQuery: string): CallbackQuery {
     if (end > start) {
       let equals = rawQuery.indexOf('=', start)
       if (equals === -1 || equals > end) equals = end
-      const index = INDEX.get(decode(rawQuery.slice(start, equals)).toLowerCase())
-      if (index !== undefined) {
+      const index = nameIndex(rawQuery, start, equals)
+      if (index >= 0) {
         if (values[index] !== undefined) repeated |= 1 << index
         values[index] = equals < end ? decode(rawQuery.slice(equals + 1, end)) : ''
       }
     }
     start = end + 1
   }
-  const pick = (index: number): string | undefined => {
-    if (repeated & (1 << index)) {
-      throw new CallbackRejection(
-        'invalid_payload',
-        `query parameter ${PARAMETERS[index]} is given more than once`,
-      )
-    }
-    return values[index]
-  }
-
-  const sdkAppId = pick(0)
+  // Checked in a fixed order, so that the first problem named does not depend on the query's order.
+  const sdkAppId = single(values, repeated, 0)
   if (sdkAppId === undefined || sdkAppId === '') {
     throw new CallbackRejection('invalid_payload', 'query parameter SdkAppid is missing')
   }
@@ -92,7 +121,7 @@ export function parseCallbackQuery(rawQuery: string): CallbackQuery {
       `query parameter SdkAppid must be a numeric SDKAppID, got ${quoteForMessage(sdkAppId)}`,
     )
   }
-  const callbackCommand = pick(1)
+  const callbackCommand = single(values, repeated, 1)
   if (callbackCommand === undefined || callbackCommand === '') {
     throw new CallbackRejection('invalid_payload', 'query parameter CallbackCommand is missing')
   }
@@ -113,10 +142,21 @@ export function parseCallbackQuery(rawQuery: string): CallbackQuery {
   return {
     sdkAppId,
     callbackCommand,
-    sign: pick(2),
-    requestTime: pick(3),
-    optPlatform: pick(4),
-    contentType: pick(5),
-    clientIp: pick(6),
+    sign: single(values, repeated, 2),
+    requestTime: single(values, repeated, 3),
+    optPlatform: single(values, repeated, 4),
+    contentType: single(values, repeated, 5),
+    clientIp: single(values, repeated, 6),
   }
+}
+
+/** One parameter's value; one given more than once is ambiguous and rejected. */
+function single(values: Array<string | undefined>, repeated: number, index: number): string | undefined {
+  if ((repeated & (1 << index)) !== 0) {
+    throw new CallbackRejection(
+      'invalid_payload',
+      `query parameter ${SPELLINGS[index]} is given more than once`,
+    )
+  }
+  return values[index]
 }

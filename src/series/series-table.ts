@@ -9,6 +9,8 @@
  *
  * Both maps keep keys in order of their last alert (a Map iterates in insertion order and a new alert
  * re-inserts), so expiry and eviction only ever look at the front: O(1) amortised per alert or sweep.
+ * A sweep before the earliest possible expiry returns at once, without touching the maps (it runs on
+ * every alert).
  */
 export interface SeriesTableOptions<K> {
   ttlMs: number
@@ -23,6 +25,11 @@ export class SeriesTable<K> {
   readonly #live = new Map<K, number>()
   readonly #expired = new Map<K, number>()
   readonly #options: SeriesTableOptions<K>
+  /**
+   * No live key expires before this time: the oldest live key's last alert plus the TTL when it was
+   * last computed (keys alerted since only expire later), Infinity while nothing is live.
+   */
+  #sweepFromMs = Number.POSITIVE_INFINITY
 
   constructor(options: SeriesTableOptions<K>) {
     this.#options = options
@@ -50,7 +57,7 @@ export class SeriesTable<K> {
       return 'updated'
     }
     if (this.#expired.delete(key)) {
-      this.#live.set(key, nowMs)
+      this.#addLive(key, nowMs)
       return 'updated'
     }
     if (this.size >= this.#options.maxEntries) {
@@ -59,15 +66,28 @@ export class SeriesTable<K> {
       this.#expired.delete(oldest.key)
       this.#options.onForget(oldest.key)
     }
-    this.#live.set(key, nowMs)
+    this.#addLive(key, nowMs)
     return 'new'
+  }
+
+  #addLive(key: K, nowMs: number): void {
+    if (this.#live.size === 0) this.#sweepFromMs = nowMs + this.#options.ttlMs
+    this.#live.set(key, nowMs)
   }
 
   /** Expires every key whose last alert is more than the TTL before `nowMs`. */
   sweep(nowMs: number): void {
+    if (nowMs <= this.#sweepFromMs) return
     for (;;) {
       const oldest = firstKey(this.#live)
-      if (oldest === undefined || nowMs - oldest.lastMs <= this.#options.ttlMs) return
+      if (oldest === undefined) {
+        this.#sweepFromMs = Number.POSITIVE_INFINITY
+        return
+      }
+      if (nowMs - oldest.lastMs <= this.#options.ttlMs) {
+        this.#sweepFromMs = oldest.lastMs + this.#options.ttlMs
+        return
+      }
       this.#live.delete(oldest.key)
       this.#expired.set(oldest.key, oldest.lastMs)
       this.#options.onExpire(oldest.key)
