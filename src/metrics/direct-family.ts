@@ -1,13 +1,14 @@
 import type { Metric, Registry } from 'prom-client'
+import type { ExpositionWriter } from './exposition-writer.js'
 
 /**
- * A counter or gauge family that keeps its own samples and renders them itself, registered on
+ * A counter or gauge family that keeps its own samples and writes them itself, registered on
  * prom-client's registry beside prom-client's metrics. The exporter's API and group-quota series are
  * such families (src/series): records of numbers whose label block is formatted once, when the series
  * is created, instead of five labelled prom-client metrics hashing the labels on every alert and
  * formatting them on every scrape.
  *
- * `renderSamples` serves `/metrics` (src/metrics/render-metrics.ts); `get` is prom-client's interface
+ * `writeSamples` serves `/metrics` (src/metrics/render-metrics.ts); `get` is prom-client's interface
  * (`registry.metrics()`, `getMetricsAsJSON()`, `getSingleMetric(name).get()`), so that the family
  * reads the same through either.
  */
@@ -16,13 +17,14 @@ export interface DirectFamily {
   readonly help: string
   readonly type: 'counter' | 'gauge'
   readonly aggregator: 'sum'
-  /** How many samples `renderSamples` would write now. */
+  /** How many samples `writeSamples` would write now. */
   readonly size: number
   /**
-   * Every sample as `\n<sampleName><label block> <value>`, in the order prom-client would hold them.
-   * Synchronous, so that the family cannot change while it is rendered.
+   * Writes every sample as `\n<name><label block> <value>`, ASCII only, in the order prom-client would
+   * hold them. A counter's name ends in `_total`, so that its samples read the same in the text format
+   * and in OpenMetrics. Synchronous, so that the family cannot change while it is written.
    */
-  renderSamples(sampleName: string): string
+  writeSamples(out: ExpositionWriter): void
   get(): Promise<{
     name: string
     help: string
@@ -33,7 +35,7 @@ export interface DirectFamily {
 }
 
 export function isDirectFamily(metric: object): metric is DirectFamily {
-  return typeof (metric as Partial<DirectFamily>).renderSamples === 'function'
+  return typeof (metric as Partial<DirectFamily>).writeSamples === 'function'
 }
 
 /** Registers a direct family; prom-client's registry only needs `name`, `type` and `get()` of it. */

@@ -1,13 +1,8 @@
 import { promisify } from 'node:util'
 import { gzip as gzipCallback } from 'node:zlib'
 import { type Metric, type MetricObject, type OpenMetricsContentType, Registry } from 'prom-client'
-import {
-  type DirectFamily,
-  escapeString,
-  formatLabelBlock,
-  isDirectFamily,
-  valueString,
-} from './direct-family.js'
+import { escapeString, formatLabelBlock, isDirectFamily, valueString } from './direct-family.js'
+import { ExpositionWriter } from './exposition-writer.js'
 
 const gzip = promisify(gzipCallback)
 
@@ -32,7 +27,7 @@ export type ExpositionFormat = 'text' | 'openmetrics'
  * expositions are rendered in slices, letting callbacks through in between (see SAMPLES_PER_TURN).
  * Default labels (`Registry#setDefaultLabels`) are not applied: the exporter sets none.
  */
-async function renderExposition(registry: Registry, format: ExpositionFormat): Promise<string> {
+async function renderExposition(registry: Registry, format: ExpositionFormat): Promise<Buffer> {
   const openMetrics = format === 'openmetrics'
   let openMetricsView: Registry<OpenMetricsContentType> | undefined
   const viaPromClient = (metric: MetricObject): Promise<string> => {
@@ -46,7 +41,7 @@ async function renderExposition(registry: Registry, format: ExpositionFormat): P
     return openMetricsView.getSingleMetricAsString(view.name)
   }
   // As prom-client does: every metric's get() (and so its collect()) starts before any is rendered.
-  // A direct family (the exporter's API and group-quota series) renders its samples when its turn comes.
+  // A direct family (the exporter's API and group-quota series) writes its samples when its turn comes.
   const collected = await Promise.all(
     registry.getMetricsAsArray().map(async (metric) => {
       if (isDirectFamily(metric)) return metric
@@ -54,25 +49,34 @@ async function renderExposition(registry: Registry, format: ExpositionFormat): P
       return { metric, data: await (metric as RenderableMetric).get() }
     }),
   )
-  // Appended piece by piece: V8 keeps the pieces as a rope and copies the text once, when it is sent.
+  const out = new ExpositionWriter(((lastSizes.get(registry) ?? 0) * 9) / 8)
   const separator = openMetrics ? '\n' : '\n\n'
   const turn = { samples: 0 }
-  let text = ''
   for (const [i, entry] of collected.entries()) {
-    let family: string
-    if (typeof entry === 'string') family = entry
+    if (i > 0) out.writeText(separator)
+    if (typeof entry === 'string') out.writeText(entry)
     else if (isDirectFamily(entry)) {
-      family = renderDirectFamily(entry, openMetrics)
+      out.writeText(familyHeader(entry, openMetrics).header)
+      entry.writeSamples(out)
       turn.samples += entry.size
       if (turn.samples >= SAMPLES_PER_TURN) {
         turn.samples = 0
         await nextTurn()
       }
-    } else family = (await renderFamily(entry.data, openMetrics, turn)) ?? (await viaPromClient(entry.metric))
-    text += i === 0 ? family : separator + family
+    } else {
+      out.writeText(
+        (await renderFamily(entry.data, openMetrics, turn)) ?? (await viaPromClient(entry.metric)),
+      )
+    }
   }
-  return openMetrics ? `${text}\n# EOF\n` : `${text}\n`
+  out.writeText(openMetrics ? '\n# EOF\n' : '\n')
+  const bytes = out.finish()
+  lastSizes.set(registry, bytes.length)
+  return bytes
 }
+
+/** The size of each registry's latest exposition: the next one is written into a buffer that large. */
+const lastSizes = new WeakMap<Registry, number>()
 
 /**
  * Samples rendered before the event loop gets a turn: a scrape of 20,000 tracked APIs (100,000 samples)
@@ -123,15 +127,6 @@ function familyHeader(
   return { sampleName, header: `# HELP ${family} ${escapeString(data.help)}\n# TYPE ${family} ${data.type}` }
 }
 
-/**
- * A direct family in one synchronous pass: its label blocks are already formatted, so even 20,000 samples
- * take a few milliseconds, and the family cannot change under the rendering (callbacks run in between).
- */
-function renderDirectFamily(family: DirectFamily, openMetrics: boolean): string {
-  const { sampleName, header } = familyHeader(family, openMetrics)
-  return header + family.renderSamples(sampleName)
-}
-
 const labelBlocks = new WeakMap<object, string>()
 
 /** `{name="value",…}` in the label object's own key order, or '' without labels; cached per object. */
@@ -158,18 +153,19 @@ function counterFamilyView(counter: MetricObject): MetricObject {
 }
 
 export interface RenderedMetrics {
-  body: string | Buffer
+  body: Buffer
   contentType: string
   contentEncoding: 'gzip' | undefined
 }
 
+/** The exposition as bytes (UTF-8), gzip-compressed on request. */
 export async function renderMetrics(
   registry: Registry,
   format: ExpositionFormat,
   compress: boolean,
 ): Promise<RenderedMetrics> {
-  const text = await renderExposition(registry, format)
+  const bytes = await renderExposition(registry, format)
   const contentType = format === 'openmetrics' ? OPENMETRICS_TEXT : PROMETHEUS_TEXT
-  if (!compress) return { body: text, contentType, contentEncoding: undefined }
-  return { body: await gzip(text), contentType, contentEncoding: 'gzip' }
+  if (!compress) return { body: bytes, contentType, contentEncoding: undefined }
+  return { body: await gzip(bytes), contentType, contentEncoding: 'gzip' }
 }

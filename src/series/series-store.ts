@@ -1,9 +1,15 @@
 import { type DirectFamily, valueString } from '../metrics/direct-family.js'
+import type { ExpositionWriter } from '../metrics/exposition-writer.js'
 
 /** One tracked label set (an API of an app, or an app): its numbers, and its label block formatted once. */
 export interface StoredRecord {
-  /** `{name="value",…}` as prom-client would write the label set. */
+  /** `{name="value",…}` as prom-client would write the label set; ASCII only (SPEC §3 label values). */
   readonly labelBlock: string
+  /**
+   * The record's sample lines by family, formatted when first written and kept until the record next
+   * changes (`SeriesStore.alerted`): a scrape copies them rather than formatting numbers again.
+   */
+  lines: Array<string | undefined> | undefined
 }
 
 /**
@@ -54,8 +60,8 @@ export class SeriesStore<R extends StoredRecord> {
       live: this.#live,
       ratio: this.#ratio,
     }
-    this.families = options.families.map((spec) =>
-      directFamily(spec, members[spec.presence], options.labelsOf),
+    this.families = options.families.map((spec, index) =>
+      directFamily(spec, index, members[spec.presence], options.labelsOf),
     )
   }
 
@@ -72,9 +78,17 @@ export class SeriesStore<R extends StoredRecord> {
     return this.#live.has(key)
   }
 
-  /** The record of `key` was updated by an alert (a new record is added): it is live, with or without a ratio. */
+  /**
+   * The record of `key` was updated by an alert (a new record is added): it is live, with or without a
+   * ratio, and its sample lines are formatted afresh at the next scrape. Every change of a record's
+   * numbers goes through here.
+   */
   alerted(key: string, record: R): void {
-    if (!this.#kept.has(key)) this.#kept.set(key, record)
+    record.lines = undefined
+    if (!this.#kept.has(key)) {
+      if (!ASCII.test(record.labelBlock)) throw new Error(`label block is not ASCII: ${record.labelBlock}`)
+      this.#kept.set(key, record)
+    }
     if (!this.#live.has(key)) this.#live.set(key, record)
     if (!this.#hasRatio(record)) this.#ratio.delete(key)
     else if (!this.#ratio.has(key)) this.#ratio.set(key, record)
@@ -99,12 +113,17 @@ export class SeriesStore<R extends StoredRecord> {
   }
 }
 
+// Label blocks are written as one byte per character (ExpositionWriter.writeAscii).
+const ASCII = /^[\x20-\x7e]*$/
+
 function directFamily<R extends StoredRecord>(
   spec: FamilySpec<R>,
+  index: number,
   members: Map<string, R>,
   labelsOf: (record: R) => Record<string, string>,
 ): DirectFamily {
   const { name, help, type, value } = spec
+  if (type === 'counter' && !name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`)
   return {
     name,
     help,
@@ -113,12 +132,20 @@ function directFamily<R extends StoredRecord>(
     get size() {
       return members.size
     },
-    renderSamples(sampleName: string): string {
-      let text = ''
+    writeSamples(out: ExpositionWriter): void {
       for (const record of members.values()) {
-        text += `\n${sampleName}${record.labelBlock} ${valueString(value(record))}`
+        let lines = record.lines
+        if (lines === undefined) {
+          lines = []
+          record.lines = lines
+        }
+        let line = lines[index]
+        if (line === undefined) {
+          line = `\n${name}${record.labelBlock} ${valueString(value(record))}`
+          lines[index] = line
+        }
+        out.writeAscii(line)
       }
-      return text
     },
     async get() {
       const values = Array.from(members.values(), (record) => ({

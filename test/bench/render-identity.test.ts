@@ -94,7 +94,7 @@ describe('the exporter renders /metrics exactly as prom-client does', () => {
     await fc.assert(
       fc.asyncProperty(spec, async (s) => {
         const expected = await build(s).metrics()
-        expect((await renderMetrics(build(s), 'text', false)).body).toBe(expected)
+        expect((await renderMetrics(build(s), 'text', false)).body.toString()).toBe(expected)
       }),
       { numRuns: 200 },
     )
@@ -105,10 +105,10 @@ describe('the exporter renders /metrics exactly as prom-client does', () => {
       fc.asyncProperty(spec, async (s) => {
         const registry = build(s)
         const textBefore = await registry.metrics()
-        expect((await renderMetrics(registry, 'openmetrics', false)).body).toBe(
+        expect((await renderMetrics(registry, 'openmetrics', false)).body.toString()).toBe(
           await promClientOpenMetrics(s),
         )
-        expect((await renderMetrics(registry, 'text', false)).body).toBe(textBefore)
+        expect((await renderMetrics(registry, 'text', false)).body.toString()).toBe(textBefore)
       }),
       { numRuns: 200 },
     )
@@ -122,11 +122,11 @@ describe('the exporter renders /metrics exactly as prom-client does', () => {
     await renderMetrics(registry, 'text', false)
     gauge.set(labels, 2)
     gauge.set({ a: 'two"' }, 3)
-    expect((await renderMetrics(registry, 'text', false)).body).toBe(await registry.metrics())
+    expect((await renderMetrics(registry, 'text', false)).body.toString()).toBe(await registry.metrics())
     gauge.remove(labels)
-    expect((await renderMetrics(registry, 'text', false)).body).toBe(await registry.metrics())
+    expect((await renderMetrics(registry, 'text', false)).body.toString()).toBe(await registry.metrics())
     gauge.set({ a: 'one' }, 4)
-    expect((await renderMetrics(registry, 'text', false)).body).toBe(await registry.metrics())
+    expect((await renderMetrics(registry, 'text', false)).body.toString()).toBe(await registry.metrics())
   })
 })
 
@@ -149,10 +149,12 @@ describe('a large exposition', () => {
 
   it('is still byte-identical in both formats when rendered in slices', async () => {
     const registry = large()
-    expect((await renderMetrics(registry, 'text', false)).body).toBe(await large().metrics())
+    expect((await renderMetrics(registry, 'text', false)).body.toString()).toBe(await large().metrics())
     const openMetrics = large() as unknown as Registry<OpenMetricsContentType>
     openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE)
-    expect((await renderMetrics(registry, 'openmetrics', false)).body).toBe(await openMetrics.metrics())
+    expect((await renderMetrics(registry, 'openmetrics', false)).body.toString()).toBe(
+      await openMetrics.metrics(),
+    )
   })
 
   it('lets other work run on the event loop while it renders', async () => {
@@ -315,13 +317,13 @@ describe('the series store renders what prom-client metrics fed the same alerts 
           groupSeries.sweep(nowMs)
           reference.sweep(nowMs)
           const expected = await referenceRegistry.metrics()
-          expect(seriesFamilies((await renderMetrics(registry, 'text', false)).body as string)).toBe(
+          expect(seriesFamilies((await renderMetrics(registry, 'text', false)).body.toString())).toBe(
             seriesFamilies(expected),
           )
           // prom-client renders OpenMetrics by renaming its counters in place: the reference goes through
           // renderMetrics instead, shown above to render prom-client metrics exactly as prom-client does.
-          expect(seriesFamilies((await renderMetrics(registry, 'openmetrics', false)).body as string)).toBe(
-            seriesFamilies((await renderMetrics(referenceRegistry, 'openmetrics', false)).body as string),
+          expect(seriesFamilies((await renderMetrics(registry, 'openmetrics', false)).body.toString())).toBe(
+            seriesFamilies((await renderMetrics(referenceRegistry, 'openmetrics', false)).body.toString()),
           )
           // prom-client's own rendering of the store (through get()) agrees too.
           expect(seriesFamilies(await registry.metrics())).toBe(seriesFamilies(expected))

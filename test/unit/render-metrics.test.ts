@@ -21,13 +21,15 @@ describe('renderMetrics', () => {
     const rendered = await renderMetrics(sampleRegistry(), 'text', false)
     expect(rendered.contentType).toBe('text/plain; version=0.0.4; charset=utf-8')
     expect(rendered.contentType).toBe(PROMETHEUS_TEXT)
-    expect(rendered.body).toContain('# TYPE demo_events_total counter\ndemo_events_total{kind="a"} 3')
+    expect(rendered.body.toString()).toContain(
+      '# TYPE demo_events_total counter\ndemo_events_total{kind="a"} 3',
+    )
   })
 
   it('renders OpenMetrics with counter families named without _total and a closing # EOF', async () => {
     const rendered = await renderMetrics(sampleRegistry(), 'openmetrics', false)
     expect(rendered.contentType).toBe(OPENMETRICS_TEXT)
-    const body = String(rendered.body)
+    const body = rendered.body.toString()
     expect(body).toContain('# TYPE demo_events counter\ndemo_events_total{kind="a"} 3')
     expect(body).toContain('demo_seconds_bucket{le="1"} 1')
     expect(body.endsWith('# EOF\n')).toBe(true)
@@ -38,7 +40,7 @@ describe('renderMetrics', () => {
     const before = await registry.metrics()
     await renderMetrics(registry, 'openmetrics', false)
     await renderMetrics(registry, 'openmetrics', true)
-    expect((await renderMetrics(registry, 'text', false)).body).toBe(before)
+    expect((await renderMetrics(registry, 'text', false)).body.toString()).toBe(before)
     expect(await registry.metrics()).toBe(before)
   })
 
@@ -49,8 +51,8 @@ describe('renderMetrics', () => {
       Array.from({ length: 20 }, (_, i) => renderMetrics(registry, i % 2 ? 'openmetrics' : 'text', false)),
     )
     for (const [i, rendered] of results.entries()) {
-      if (i % 2 === 0) expect(rendered.body).toBe(before)
-      else expect(rendered.body).toContain('# TYPE demo_events counter')
+      if (i % 2 === 0) expect(rendered.body.toString()).toBe(before)
+      else expect(rendered.body.toString()).toContain('# TYPE demo_events counter')
     }
   })
 
@@ -58,6 +60,25 @@ describe('renderMetrics', () => {
     const registry = sampleRegistry()
     const rendered = await renderMetrics(registry, 'text', true)
     expect(rendered.contentEncoding).toBe('gzip')
-    expect(gunzipSync(rendered.body as Buffer).toString()).toBe(await registry.metrics())
+    expect(gunzipSync(rendered.body).toString()).toBe(await registry.metrics())
+  })
+})
+
+describe('renderMetrics output bytes', () => {
+  it('encodes non-ASCII help and label values as UTF-8, also past the size of the previous exposition', async () => {
+    const registry = new Registry()
+    const gauge = new Gauge({
+      name: 'demo_utf8',
+      help: 'Größe 你好 🙂.',
+      labelNames: ['v'],
+      registers: [registry],
+    })
+    gauge.set({ v: 'é' }, 1)
+    expect((await renderMetrics(registry, 'text', false)).body.toString()).toBe(await registry.metrics())
+    // The next exposition is written into a buffer sized from this one: make it much larger.
+    for (let i = 0; i < 5000; i++) gauge.set({ v: `值_${i}_${'x'.repeat(i % 50)}` }, i)
+    const body = (await renderMetrics(registry, 'text', false)).body
+    expect(body.toString()).toBe(await registry.metrics())
+    expect(body.length).toBe(Buffer.byteLength(await registry.metrics()))
   })
 })
