@@ -97,6 +97,8 @@ export async function benchScale(options: ScaleOptions): Promise<SizeFigures[]> 
     const scraper = metricsScraper(exporter.url)
     try {
       const readMemory = async () => {
+        // A scrape first: the series keep their formatted sample lines, which count as their memory.
+        await scraper.scrape({ accept: 'text/plain' })
         process.kill(exporter.pid, 'SIGUSR2')
         await delay(300)
         const text = (await scraper.scrape({ accept: 'text/plain' }, true)).text as string

@@ -26,12 +26,12 @@ export interface AcceptedCallback {
 }
 
 /** Writes the answer to an accepted callback: OK by default, or the app's answer in front-proxy mode. */
-export type CallbackResponder = ((ctx: Context, callback: AcceptedCallback) => Promise<void>) & {
+export type CallbackResponder = ((ctx: Context, callback: AcceptedCallback) => Promise<void> | void) & {
   /** Set by a responder that forwards the body as received (front-proxy mode): its bytes are kept. */
   readonly forwardsBody?: boolean
 }
 
-export const answerOk: CallbackResponder = async (ctx) => {
+export const answerOk: CallbackResponder = (ctx) => {
   ctx.status = 200
   ctx.type = JSON_CONTENT_TYPE
   ctx.body = OK_ANSWER
@@ -144,7 +144,9 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
           'callback accepted',
         )
       }
-      await deps.respond(ctx, { query, rawQuery: ctx.querystring, body, payload })
+      // Answering OK is synchronous: no promise to wait for unless the responder forwards.
+      const answered = deps.respond(ctx, { query, rawQuery: ctx.querystring, body, payload })
+      if (answered !== undefined) await answered
     } catch (error) {
       if (error instanceof CallbackRejection) return reject(ctx, error, query)
       if (error instanceof ClientAbortedError) {
