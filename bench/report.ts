@@ -3,6 +3,7 @@ import type { IngestResult, Target } from './suites/ingest.js'
 import type { ProxyResult } from './suites/proxy.js'
 import type { SizeFigures } from './suites/scale.js'
 import type { SoakResult } from './suites/soak.js'
+import { renderStatusMarkdown, type StatusFigures } from './suites/status.js'
 import type { StepCost } from './suites/steps.js'
 
 /** What one run measured: bench/results.json keeps the latest full run for comparison between versions. */
@@ -19,6 +20,8 @@ export interface BenchResults {
   scale: SizeFigures[] | undefined
   proxy: ProxyResult | { skipped: string } | undefined
   soak: SoakResult | undefined
+  /** The status page's cost (bench/suites/status.ts); absent from runs before it existed. */
+  status?: StatusFigures | undefined
   targets: TargetCheck[]
 }
 
@@ -193,6 +196,7 @@ export function renderMarkdown(r: BenchResults): string {
       )
     }
   }
+  if (r.status) out.push(...renderStatusMarkdown(r.status))
   if (r.soak) {
     const s = r.soak
     out.push(

@@ -12,6 +12,7 @@ import { benchIngest } from './suites/ingest.js'
 import { benchProxy } from './suites/proxy.js'
 import { benchScale } from './suites/scale.js'
 import { benchSoak } from './suites/soak.js'
+import { benchStatus } from './suites/status.js'
 import { benchSteps } from './suites/steps.js'
 
 const USAGE = `usage: npm run bench [-- options]   (tsx bench/run.ts)
@@ -20,7 +21,7 @@ const USAGE = `usage: npm run bench [-- options]   (tsx bench/run.ts)
                        (--only soak runs the soak alone)
   --soak-seconds N     soak length (default 600)
   --profile            run the ingest servers under node --cpu-prof (bench/.out/profiles)
-  --only LIST          comma-separated suites: ingest,scale,proxy,soak (default: the first three)
+  --only LIST          comma-separated suites: ingest,scale,proxy,status,soak (default: all but soak)
   --out FILE           where to write the JSON results (default: bench/results.json for a full run,
                        bench/soak-results.json for --only soak, bench/.out/results-quick.json for
                        --quick); a full run to the default place also refreshes BENCHMARKS.md`
@@ -31,7 +32,7 @@ const { values: flags } = parseArgs({
     soak: { type: 'boolean', default: false },
     'soak-seconds': { type: 'string', default: '600' },
     profile: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'ingest,scale,proxy' },
+    only: { type: 'string', default: 'ingest,scale,proxy,status' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -65,7 +66,7 @@ const PLAN = quick
       stallSeconds: 3,
       warmupAlerts: 5000,
     }
-const SUITES = ['ingest', 'scale', 'proxy', 'soak']
+const SUITES = ['ingest', 'scale', 'proxy', 'status', 'soak']
 for (const suite of suites) {
   if (!SUITES.includes(suite)) {
     process.stderr.write(`unknown suite ${JSON.stringify(suite)}\n${USAGE}\n`)
@@ -167,6 +168,17 @@ async function main(): Promise<void> {
       proxy = { skipped: 'this version of the exporter has no front-proxy mode (UPSTREAM_URL)' }
     }
   }
+  let status: BenchResults['status']
+  if (suites.has('status')) {
+    log('status page at 2000 tracked APIs')
+    status = await benchStatus({
+      builds,
+      apis: 2000,
+      requests: quick ? 3 : 20,
+      stallSeconds: PLAN.stallSeconds,
+      log,
+    })
+  }
   let soak: BenchResults['soak']
   if (flags.soak || suites.has('soak')) {
     const seconds = Number(flags['soak-seconds'])
@@ -187,6 +199,7 @@ async function main(): Promise<void> {
     scale,
     proxy,
     soak,
+    status,
   }
   const results: BenchResults = { ...partial, targets: checkTargets(partial) }
   const markdown = renderMarkdown(results)

@@ -11,16 +11,19 @@ import {
   createCallbackHandler,
 } from './http/callback-route.js'
 import { errorAnswers } from './http/error-answers.js'
-import { createLandingPage } from './http/landing-page.js'
 import { createMetricsHandler } from './http/metrics-route.js'
 import { oneAtATime } from './http/one-at-a-time.js'
 import { addProbeRoutes, PROBE_PATHS, type Readiness } from './http/probe-routes.js'
 import { requestDuration } from './http/request-duration.js'
 import { sendDeadline } from './http/send-deadline.js'
+import { addStatusPointer, addStatusRoutes } from './http/status-page.js'
 import type { Logger } from './logging/logger.js'
 import { createExporterMetrics, type ExporterMetrics } from './metrics/exporter-metrics.js'
+import type { UpstreamOutcome } from './proxy/upstream-metrics.js'
 import { type ApiSeries, createApiSeries } from './series/api-series.js'
 import { createGroupQuotaSeries, type GroupQuotaSeries } from './series/group-quota-series.js'
+import { createActivityRecorder } from './status/activity.js'
+import { collectStatus } from './status/status-data.js'
 import { startCallbackTokens } from './tokens/callback-token-source.js'
 import { VERSION } from './version.js'
 import { webConfigMiddleware } from './web-config/web-config-middleware.js'
@@ -37,15 +40,20 @@ export interface ExporterDeps {
    * How accepted callbacks are answered; front-proxy mode passes one that forwards to the app. It gets
    * the registry so that it can register metrics of its own beside the exporter's.
    */
-  createResponder?: (metrics: ExporterMetrics, registry: Registry) => CallbackResponder
+  createResponder?: (
+    metrics: ExporterMetrics,
+    registry: Registry,
+    /** For a responder that forwards callbacks: tell it how each ended (the status page shows them). */
+    observeUpstream: (outcome: UpstreamOutcome, nowMs: number) => void,
+  ) => CallbackResponder
   /** Told of every accepted and rejected callback (e.g. by a status page); optional. */
   activity?: CallbackActivity
 }
 
 export interface Exporter {
-  /** Serves callbacks, probes, the landing page, and `/metrics` unless a metrics app exists. */
+  /** Serves callbacks, probes, and `/metrics` and the status page unless a metrics app exists. */
   app: Koa
-  /** Serves `/metrics`, probes and the landing page when METRICS_PORT is set. */
+  /** Serves `/metrics`, the status page and probes when METRICS_PORT is set. */
   metricsApp: Koa | undefined
   readiness: Readiness
   metrics: ExporterMetrics
@@ -78,6 +86,8 @@ export function createExporter(deps: ExporterDeps): Exporter {
   const readiness: Readiness = { ready: false }
   const separateMetrics = config.metricsPort !== undefined
 
+  const startedMs = clock.now()
+  const activity = createActivityRecorder({ maxCommands: config.maxSeries })
   const callbackTokens = startCallbackTokens({ config, registry, logger, clock })
   const handleCallback = createCallbackHandler({
     policy: {
@@ -92,8 +102,8 @@ export function createExporter(deps: ExporterDeps): Exporter {
     groupQuotaSeries,
     logger,
     clock,
-    respond: deps.createResponder?.(metrics, registry) ?? answerOk,
-    activity: deps.activity,
+    respond: deps.createResponder?.(metrics, registry, activity.upstreamOutcome) ?? answerOk,
+    activity: deps.activity ? bothActivities(activity.callbacks, deps.activity) : activity.callbacks,
   })
   const handleMetrics = createMetricsHandler(
     registry,
@@ -107,21 +117,50 @@ export function createExporter(deps: ExporterDeps): Exporter {
 
   const boundSend = sendDeadline(logger)
   const renderQueue = oneAtATime()
+  const status = {
+    collect: () =>
+      collectStatus(
+        {
+          version: VERSION,
+          startedMs,
+          frontProxy: config.upstream !== undefined,
+          apis: (nowMs) => apiSeries.entries(nowMs),
+          groupQuota: (nowMs) => groupQuotaSeries.entries(nowMs),
+          activity,
+        },
+        clock.now(),
+      ),
+    context: () => ({
+      nowMs: clock.now(),
+      callbackPath: config.callbackPath,
+      callbackPort: config.port,
+      servesCallbacks: !separateMetrics,
+      metricsPath: METRICS_PATH,
+      authentication: callbackTokens.tokens && {
+        tokens: callbackTokens.tokens.current.length,
+        source: callbackTokens.tokens.source,
+      },
+      sdkAppIds: config.sdkAppIds && [...config.sdkAppIds],
+      alertTtlSeconds: config.alertTtlSeconds,
+      maxSeries: config.maxSeries,
+      upstream: config.upstream && {
+        target: config.upstream.url.origin + config.upstream.url.pathname,
+        outcomes: activity.upstream,
+      },
+    }),
+  }
 
   const buildApp = (routes: { callbacks: boolean; metrics: boolean }): Koa => {
     // Paths match exactly, case and trailing slash included: anything else is an unknown path (404).
     const router = new Router({ strict: true, sensitive: true })
-    router.get(
-      '/',
-      boundSend,
-      createLandingPage({
-        version: VERSION,
-        callbackPath: routes.callbacks ? config.callbackPath : undefined,
-        metricsPath: routes.metrics ? METRICS_PATH : undefined,
-      }),
-    )
     addProbeRoutes(router, readiness)
-    if (routes.metrics) router.get(METRICS_PATH, boundSend, renderQueue, handleMetrics)
+    // The status page goes where /metrics goes, behind whatever protects that listener.
+    if (routes.metrics) {
+      router.get(METRICS_PATH, boundSend, renderQueue, handleMetrics)
+      addStatusRoutes(router, status, boundSend)
+    } else {
+      addStatusPointer(router, { version: VERSION, metricsPort: config.metricsPort })
+    }
     if (routes.callbacks) router.post(literalPath(config.callbackPath), handleCallback)
     const app = new Koa({ proxy: false })
     // Koa's own error logging would print stack traces for client errors; errorAnswers logs instead.
@@ -146,5 +185,19 @@ export function createExporter(deps: ExporterDeps): Exporter {
     series: { api: apiSeries, groupQuota: groupQuotaSeries },
     callbackTokens: callbackTokens.tokens,
     close: callbackTokens.close,
+  }
+}
+
+/** Tells two listeners of each callback: the status page's recorder and the caller's. */
+function bothActivities(first: CallbackActivity, second: CallbackActivity): CallbackActivity {
+  return {
+    accepted(command, sdkAppId, nowMs) {
+      first.accepted(command, sdkAppId, nowMs)
+      second.accepted(command, sdkAppId, nowMs)
+    },
+    rejected(reason, detail, nowMs) {
+      first.rejected(reason, detail, nowMs)
+      second.rejected(reason, detail, nowMs)
+    },
   }
 }

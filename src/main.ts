@@ -44,8 +44,14 @@ async function main(): Promise<void> {
     clock: systemClock,
     createResponder:
       upstream &&
-      ((_metrics, registry) =>
-        createUpstreamResponder({ upstream, registry, logger, maxAnswerBytes: config.bodyLimitBytes })),
+      ((_metrics, registry, observe) =>
+        createUpstreamResponder({
+          upstream,
+          registry,
+          logger,
+          maxAnswerBytes: config.bodyLimitBytes,
+          observe,
+        })),
   })
 
   // WEB_CONFIG_FILE's TLS goes to the listener that serves /metrics: the second one when there is one.

@@ -57,7 +57,7 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>
 
-const RESERVED_PATHS = ['/', '/metrics', '/-/healthy', '/-/ready', '/healthz', '/readyz']
+const RESERVED_PATHS = ['/', '/metrics', '/api/v1/status', '/-/healthy', '/-/ready', '/healthz', '/readyz']
 
 // Environment variables are strings; an empty string means "unset", as in most exporters.
 const unsetIfEmpty = (value: unknown) =>

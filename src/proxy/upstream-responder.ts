@@ -12,7 +12,7 @@ import { decisionOf } from './decision.js'
 import { policyAnswer } from './failure-answer.js'
 import { forwardedHeaders, passedThrough, upstreamPath, viaEntry } from './forward-request.js'
 import { createUpstreamClient, type UpstreamAnswer, type UpstreamFailure } from './upstream-client.js'
-import { createUpstreamMetrics, createUpstreamRecorder } from './upstream-metrics.js'
+import { createUpstreamMetrics, createUpstreamRecorder, type UpstreamOutcome } from './upstream-metrics.js'
 
 export interface UpstreamResponderOptions {
   upstream: UpstreamConfig
@@ -21,6 +21,8 @@ export interface UpstreamResponderOptions {
   logger: Logger
   /** BODY_LIMIT_BYTES: also the largest answer read back from the app. */
   maxAnswerBytes: number
+  /** Told how each forwarded callback ended (the status page shows the app's recent answers). */
+  observe?: (outcome: UpstreamOutcome, nowMs: number) => void
 }
 
 /** A responder that forwards to the app; `close` ends its keep-alive connections. */
@@ -115,6 +117,7 @@ export function createUpstreamResponder(options: UpstreamResponderOptions): Upst
 
     if (result.kind === 'failure') {
       record.request(command, result.outcome, seconds)
+      options.observe?.(result.outcome, Date.now())
       logFailure(callback, result, seconds)
       const answer = policyAnswer(upstream.failurePolicy, result)
       ctx.status = answer.status
@@ -125,6 +128,7 @@ export function createUpstreamResponder(options: UpstreamResponderOptions): Upst
 
     const ok = result.status === 200
     record.request(command, ok ? 'ok' : 'http_error', seconds)
+    options.observe?.(ok ? 'ok' : 'http_error', Date.now())
     if (!ok) logHttpError(callback, result)
     // Chat acts on the ErrorCode of a before-callback only when the answer is a 200.
     if (ok && isBeforeCallback(command)) {

@@ -112,6 +112,19 @@ describe('bench --quick', () => {
     expect(finite(proxy.addedP50Ms) && finite(proxy.addedP99Ms)).toBe(true)
   })
 
+  it('measures the status page and its JSON at 2,000 APIs', () => {
+    const status = results.status
+    if (status === undefined) throw new Error('no status figures')
+    expect(status.apis).toBe(2000)
+    expect(status.paths.map((p) => p.path)).toEqual(['/', '/api/v1/status'])
+    for (const path of status.paths) {
+      expect(path.bytes).toBeGreaterThan(0)
+      expect(finite(path.medianMs) && finite(path.maxMs)).toBe(true)
+    }
+    expect(status.stall.probes).toBeGreaterThan(0)
+    expect(stdout).toContain('**Status page**')
+  })
+
   it('checks every target and prints the report', () => {
     expect(results.targets.length).toBeGreaterThanOrEqual(7)
     for (const target of results.targets) expect(target.goal).not.toBe('')

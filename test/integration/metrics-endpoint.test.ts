@@ -156,7 +156,7 @@ describe('GET /metrics', () => {
 })
 
 describe('METRICS_PORT', () => {
-  it('serves /metrics only on the metrics listener; probes and the landing page on both', async () => {
+  it('serves /metrics only on the metrics listener; probes and GET / on both', async () => {
     const split = await startExporter({ config: { metricsPort: 0 } })
     try {
       expect(split.metricsUrl).not.toBe(split.url)

@@ -9,13 +9,15 @@ beforeAll(async () => {
 afterAll(() => exporter.close())
 
 describe('operations routes', () => {
-  it('shows a landing page with links', async () => {
+  it('shows the status page with links (test/status has the rest)', async () => {
     const answer = await fetch(`${exporter.url}/`)
     expect(answer.status).toBe(200)
     expect(answer.headers.get('content-type')).toBe('text/html; charset=utf-8')
     const html = await answer.text()
-    for (const link of ['/metrics', '/-/healthy', '/-/ready']) expect(html).toContain(`href="${link}"`)
-    expect(html).toContain('POST /im/callback')
+    for (const link of ['/metrics', '/api/v1/status', '/-/healthy', '/-/ready']) {
+      expect(html).toContain(`href="${link}"`)
+    }
+    expect(html).toContain('/im/callback</code>')
   })
 
   it.each(['/-/healthy', '/healthz', '/-/ready', '/readyz'])('%s answers 200', async (path) => {

@@ -47,12 +47,13 @@ export async function startProxy(options: ProxyOptions): Promise<TestProxy> {
   }
   const exporter = await startExporter({
     config: { ...options.config, upstream },
-    createResponder: (_metrics, registry) => {
+    createResponder: (_metrics, registry, observe) => {
       responder = createUpstreamResponder({
         upstream,
         registry,
         logger: createLogger('debug', sink),
         maxAnswerBytes: options.config?.bodyLimitBytes ?? 262_144,
+        observe,
       })
       return responder
     },

@@ -1,0 +1,236 @@
+import type { UpstreamOutcome } from '../proxy/upstream-metrics.js'
+import { formatAgo, formatDuration, formatIso, formatNumber, formatPercent } from './format.js'
+import { Html, html } from './html.js'
+import type { ApiStatus, GroupQuotaStatus, StatusDocument } from './status-data.js'
+import { STATUS_STYLE } from './style.js'
+
+/** At most this many APIs (and apps) are listed on the page; all of them are in /api/v1/status. */
+export const PAGE_ROWS = 100
+
+/** What the page says besides the status document: how this exporter is set up. */
+export interface PageContext {
+  nowMs: number
+  callbackPath: string
+  /** The port of the listener that receives callbacks (PORT). */
+  callbackPort: number
+  /** Whether this listener also receives callbacks (no METRICS_PORT). */
+  servesCallbacks: boolean
+  metricsPath: string
+  authentication: { tokens: number; source: string } | undefined
+  sdkAppIds: readonly string[] | undefined
+  alertTtlSeconds: number
+  maxSeries: number
+  /** Front-proxy mode: where callbacks go, and how the app answered. */
+  upstream:
+    | { target: string; outcomes: ReadonlyMap<UpstreamOutcome, { total: number; lastMs: number }> }
+    | undefined
+  /** Reload the page every this many seconds (`?refresh=`), if asked. */
+  refreshSeconds: number | undefined
+}
+
+const when = (seconds: number, nowMs: number) =>
+  html`<time datetime="${formatIso(seconds * 1000)}" title="${formatIso(seconds * 1000)}">${formatAgo(seconds * 1000, nowMs)}</time>`
+
+/** The utilisation as a number and a bar: amber from 80% (Chat's alarm threshold), red and striped past 100%. */
+function utilisation(ratio: number | null): Html {
+  if (ratio === null) return html`<span class="muted">–</span>`
+  const level = ratio > 1 ? 'over' : ratio >= 0.8 ? 'warn' : ''
+  const width = Math.round(Math.min(ratio, 1) * 20) * 5
+  return html`<span class="pct ${level}">${formatPercent(ratio)}</span><span class="bar"><span class="fill w${width} ${level}"></span></span>${
+    ratio > 1 ? html` <span class="tag bad">over limit</span>` : ''
+  }`
+}
+
+const state = (live: boolean, ttlSeconds: number) =>
+  live
+    ? html`<span class="tag live" title="alerted within the last ${ttlSeconds} s">live</span>`
+    : html`<span class="tag expired" title="no alert for ${ttlSeconds} s: below 80% of its limit since">expired</span>`
+
+function apiRows(apis: readonly ApiStatus[], context: PageContext): Html {
+  return html`${apis.slice(0, PAGE_ROWS).map(
+    (api) => html`<tr class="${api.live ? 'live' : 'expired'}">
+<td class="mono">v4/${api.service_name}/${api.command}</td>
+<td class="mono" data-label="app">${api.sdkappid}</td>
+<td class="num" data-label="QPS">${formatNumber(api.requests_per_second)}</td>
+<td class="num" data-label="limit">${formatNumber(api.request_limit_per_second)}</td>
+<td>${utilisation(api.utilization_ratio)}</td>
+<td class="num" data-label="alerts">${formatNumber(api.alerts_total)}</td>
+<td data-label="last">${when(api.last_alert_timestamp_seconds, context.nowMs)}</td>
+<td>${state(api.live, context.alertTtlSeconds)}</td>
+</tr>
+`,
+  )}`
+}
+
+function groupRows(apps: readonly GroupQuotaStatus[], context: PageContext): Html {
+  return html`${apps.slice(0, PAGE_ROWS).map(
+    (app) => html`<tr class="${app.live ? 'live' : 'expired'}">
+<td class="mono">${app.sdkappid}</td>
+<td class="num" data-label="net increase">${formatNumber(app.daily_net_increase)}</td>
+<td class="num" data-label="quota">${formatNumber(app.daily_quota)}</td>
+<td>${utilisation(app.utilization_ratio)}</td>
+<td class="num" data-label="alarms">${formatNumber(app.alerts_total)}</td>
+<td data-label="last">${when(app.last_alert_timestamp_seconds, context.nowMs)}</td>
+<td>${state(app.live, context.alertTtlSeconds)}</td>
+</tr>
+`,
+  )}`
+}
+
+const more = (count: number, what: string, context: PageContext) =>
+  count > PAGE_ROWS
+    ? html`<p class="more muted">and ${formatNumber(count - PAGE_ROWS)} more ${what}, in <a href="/api/v1/status">/api/v1/status</a> and <a href="${context.metricsPath}">${context.metricsPath}</a>.</p>`
+    : ''
+
+function header(doc: StatusDocument, context: PageContext): Html {
+  const auth = context.authentication
+  const upstream = context.upstream
+  const outcomes = upstream
+    ? [...upstream.outcomes]
+        .sort(([, a], [, b]) => b.lastMs - a.lastMs)
+        .map(
+          ([outcome, entry]) =>
+            html` <span class="${outcome === 'ok' ? 'ok' : 'bad'}">${outcome} ${formatNumber(entry.total)}</span> <span class="muted">(last ${when(entry.lastMs / 1000, context.nowMs)})</span>`,
+        )
+    : []
+  return html`<header>
+<h1>Tencent Chat Exporter</h1>
+<ul class="facts">
+<li>version <b>${doc.version}</b></li>
+<li>up <b>${formatDuration(context.nowMs - doc.start_time_seconds * 1000)}</b> <span class="muted">since ${formatIso(doc.start_time_seconds * 1000)}</span></li>
+<li>mode <b>${upstream ? 'front proxy' : 'alarms only'}</b>${
+    upstream
+      ? html` → <code>${upstream.target}</code>:${outcomes.length > 0 ? outcomes : html` <span class="muted">nothing forwarded yet</span>`}`
+      : ''
+  }</li>
+<li>authentication <b class="${auth ? 'ok' : 'bad'}">${auth ? `Sign required, ${auth.tokens} token${auth.tokens === 1 ? '' : 's'}` : 'off'}</b> <span class="muted">${auth ? `(${auth.source})` : '(no CALLBACK_TOKEN or CALLBACK_TOKEN_FILE: anyone who reaches the callback URL can send alerts)'}</span></li>
+<li>apps <b>${context.sdkAppIds ? context.sdkAppIds.join(', ') : 'any'}</b> <span class="muted">${context.sdkAppIds ? '(SDKAPPIDS)' : '(SDKAPPIDS unset)'}</span></li>
+</ul>
+</header>`
+}
+
+/** The first thing to read during set-up: is Chat reaching the exporter, and is anything refused? */
+function summary(doc: StatusDocument, context: PageContext): Html {
+  const latest = doc.callbacks[0]
+  const accepted = doc.callbacks.reduce((sum, entry) => sum + entry.accepted_total, 0)
+  const refused = doc.rejections.filter((entry) => entry.total > 0)
+  const rejected = refused.reduce((sum, entry) => sum + entry.total, 0)
+  const lastRefused = refused[0]
+  return html`<section class="summary" id="summary">
+<p>${
+    latest
+      ? html`<span class="ok">●</span> <b>${formatNumber(accepted)}</b> callback${accepted === 1 ? '' : 's'} accepted; the latest, <code>${latest.callback_command}</code>, ${when(latest.last_received_timestamp_seconds, context.nowMs)}.`
+      : html`<span class="bad">●</span> <b>No callback received yet.</b>`
+  }</p>
+<p>${
+    lastRefused && lastRefused.last_timestamp_seconds !== null
+      ? html`<span class="bad">●</span> <b>${formatNumber(rejected)}</b> request${rejected === 1 ? '' : 's'} rejected; the latest, <code>${lastRefused.reason}</code>, ${when(lastRefused.last_timestamp_seconds, context.nowMs)}: <span class="mono">${lastRefused.last_detail}</span>`
+      : html`<span class="ok">●</span> No request rejected.`
+  }</p>
+</section>`
+}
+
+function callbackUrlHint(context: PageContext): Html {
+  return html`<div class="empty"><p><b>No callback received yet.</b> In the Chat console, set the webhook URL of your app to this exporter's callback address:</p>
+<p><code>https://&lt;host that reaches port ${context.callbackPort}&gt;${context.callbackPath}</code>${
+    context.servesCallbacks
+      ? ''
+      : html` <span class="muted">(PORT, the callback listener; this page is on METRICS_PORT)</span>`
+  }</p>
+<p class="muted">Chat appends <code>?SdkAppid=…&amp;CallbackCommand=…&amp;contenttype=json&amp;OptPlatform=…</code> itself${
+    context.authentication
+      ? html`, and <code>RequestTime</code> and <code>Sign</code> once webhook authentication has the same token`
+      : ''
+  }. A new URL takes about two minutes to take effect.</p></div>`
+}
+
+/** `GET /`: the status page, rendered on the server; no script, no external asset. */
+export function renderStatusPage(doc: StatusDocument, context: PageContext): string {
+  const refused = doc.rejections.filter((entry) => entry.total > 0)
+  const page = html`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+${context.refreshSeconds ? html`<meta http-equiv="refresh" content="${context.refreshSeconds}">` : ''}
+<title>Tencent Chat Exporter: status</title>
+<style>${new Html(STATUS_STYLE)}</style>
+</head>
+<body>
+<main>
+${header(doc, context)}
+${summary(doc, context)}
+
+<h2 id="apis">APIs <span class="muted">(${formatNumber(doc.apis.length)} tracked of at most ${formatNumber(context.maxSeries)}; live for ${context.alertTtlSeconds} s after each alert)</span></h2>
+${
+  doc.apis.length === 0
+    ? html`<p class="empty">No <code>Alert.RequestOverLimit</code> yet: Chat sends one when an API passes 80% of its frequency limit.</p>`
+    : html`<div class="scroll"><table class="cards">
+<thead><tr><th>API</th><th>app</th><th class="num">QPS</th><th class="num">limit</th><th>utilisation</th><th class="num">alerts</th><th>last alert</th><th>state</th></tr></thead>
+<tbody>
+${apiRows(doc.apis, context)}</tbody>
+</table></div>
+${more(doc.apis.length, 'APIs', context)}`
+}
+
+<h2 id="group-quota">Group quota <span class="muted">(daily net increase of groups, per app)</span></h2>
+${
+  doc.group_quota.length === 0
+    ? html`<p class="empty">No <code>Group.CallbackOnDailyGroupQuotaAlarm</code> yet: Chat sends one when an app's daily net increase of groups passes 70% of its quota.</p>`
+    : html`<div class="scroll"><table class="cards">
+<thead><tr><th>app</th><th class="num">net increase</th><th class="num">quota</th><th>utilisation</th><th class="num">alarms</th><th>last alarm</th><th>state</th></tr></thead>
+<tbody>
+${groupRows(doc.group_quota, context)}</tbody>
+</table></div>
+${more(doc.group_quota.length, 'apps', context)}`
+}
+
+<h2 id="callbacks">Callbacks accepted</h2>
+${
+  doc.callbacks.length === 0
+    ? callbackUrlHint(context)
+    : html`<div class="scroll"><table class="cards">
+<thead><tr><th>callback command</th><th class="num">accepted</th><th>last received</th></tr></thead>
+<tbody>
+${doc.callbacks.map(
+  (
+    entry,
+  ) => html`<tr><td class="mono">${entry.callback_command}</td><td class="num" data-label="accepted">${formatNumber(entry.accepted_total)}</td><td data-label="last">${when(entry.last_received_timestamp_seconds, context.nowMs)}</td></tr>
+`,
+)}</tbody>
+</table></div>`
+}
+
+<h2 id="rejections">Rejections</h2>
+${
+  refused.length === 0
+    ? html`<p class="empty">No request rejected.</p>`
+    : html`<div class="scroll"><table class="cards">
+<thead><tr><th>reason</th><th class="num">rejected</th><th>last</th><th>detail of the last (as answered)</th></tr></thead>
+<tbody>
+${refused.map(
+  (
+    entry,
+  ) => html`<tr><td class="mono">${entry.reason}</td><td class="num" data-label="rejected">${formatNumber(entry.total)}</td><td data-label="last">${
+    entry.last_timestamp_seconds === null ? '' : when(entry.last_timestamp_seconds, context.nowMs)
+  }</td><td class="detail mono">${entry.last_detail}</td></tr>
+`,
+)}</tbody>
+</table></div>`
+}
+
+<footer>
+<p><a href="${context.metricsPath}">Metrics</a><a href="/api/v1/status">Status as JSON</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a>${
+    context.refreshSeconds
+      ? html`<a href="/">Stop refreshing</a>`
+      : html`<a href="/?refresh=10">Refresh every 10 s</a>`
+  }</p>
+<p class="muted">Setting up: see the README, “Point Tencent Cloud Chat at it”; every rejection reason is explained in docs/callbacks.md. Shown at ${formatIso(context.nowMs)}.</p>
+</footer>
+</main>
+</body>
+</html>
+`
+  return page.text
+}
