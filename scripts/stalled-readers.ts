@@ -57,10 +57,15 @@ export interface StalledReadersResult {
  * The exporter's side of the readers' connections, from the kernel's table: how many are open and how
  * many bytes of answers sit in their send queues, written but not yet acknowledged by the reader.
  */
-export function serverConnections(port: number): { open: number; unreadBytes: number } {
+export function serverConnections(
+  port: number,
+  peers?: ReadonlySet<number>,
+): { open: number; unreadBytes: number } {
   let open = 0
   let unreadBytes = 0
-  const localPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0')
+  const localPort = `:${hex(port)}`
+  const peerPorts = peers && new Set([...peers].map((peer) => `:${hex(peer)}`))
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = ''
     try {
@@ -69,10 +74,12 @@ export function serverConnections(port: number): { open: number; unreadBytes: nu
       continue // no IPv6
     }
     for (const line of text.split('\n').slice(1)) {
-      const [, local, , state, queues] = line.trim().split(/\s+/)
+      const [, local, remote, state, queues] = line.trim().split(/\s+/)
       // Every state but LISTEN (0A) and TIME_WAIT (06): a connection closed with a FIN while its answer
       // is unread (FIN_WAIT1) still holds the answer.
       if (!local?.endsWith(localPort) || state === '0A' || state === '06') continue
+      // Only the given clients' connections, when given: another test may hold the same port elsewhere.
+      if (peerPorts && !peerPorts.has(remote?.slice(remote.lastIndexOf(':')) ?? '')) continue
       open += 1
       unreadBytes += Number.parseInt(queues?.split(':')[0] ?? '0', 16)
     }
@@ -153,8 +160,9 @@ async function settledRss(child: ChildProcess): Promise<number> {
 }
 
 /** A connection that asks for /metrics (without gzip, the largest answer) and never reads. */
-function stalledReader(port: number): Socket {
+function stalledReader(port: number, peers: Set<number>): Socket {
   const socket = connect(port, '127.0.0.1', () => {
+    peers.add(socket.localPort as number)
     socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n')
     socket.pause()
   })
@@ -179,17 +187,18 @@ export async function measureStalledReaders(options: StalledReadersOptions): Pro
     // The filling connections close first (through FIN_WAIT and CLOSE_WAIT): only readers are counted.
     for (let waited = 0; serverConnections(port).open > 0 && waited < 10_000; waited += 100) await sleep(100)
     const started = performance.now()
-    for (let i = 0; i < readers; i += 1) sockets.push(stalledReader(port))
+    const peers = new Set<number>()
+    for (let i = 0; i < readers; i += 1) sockets.push(stalledReader(port, peers))
     let rssPeakMiB = rssBeforeMiB
     let unreadPeakBytes = 0
-    let connections = serverConnections(port)
+    let connections = serverConnections(port, peers)
     let mostOpen = 0
     let firstClosedMs: number | undefined
     // Until the readers have connected and the exporter has closed them all.
     while (performance.now() - started < followMs) {
       await sleep(250)
       rssPeakMiB = Math.max(rssPeakMiB, rssMiB(child.pid as number))
-      connections = serverConnections(port)
+      connections = serverConnections(port, peers)
       unreadPeakBytes = Math.max(unreadPeakBytes, connections.unreadBytes)
       mostOpen = Math.max(mostOpen, connections.open)
       if (firstClosedMs === undefined && connections.open < mostOpen) {
