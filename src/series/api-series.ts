@@ -79,7 +79,7 @@ export function createApiSeries(metrics: ExporterMetrics, limits: SeriesLimits) 
           alerts: 0,
           lastAlertMs: 0,
           labelBlock: formatLabelBlock(apiLabels(names)),
-          lines: undefined,
+          texts: undefined,
         }
       }
       record.request = alert.request

@@ -70,7 +70,7 @@ export function createGroupQuotaSeries(metrics: ExporterMetrics, limits: SeriesL
           alerts: 0,
           lastAlertMs: 0,
           labelBlock: formatLabelBlock({ sdkappid }),
-          lines: undefined,
+          texts: undefined,
         }
       }
       record.quotaUsed = alarm.quotaUsed

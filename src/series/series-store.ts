@@ -6,10 +6,10 @@ export interface StoredRecord {
   /** `{name="value",…}` as prom-client would write the label set; ASCII only (SPEC §3 label values). */
   readonly labelBlock: string
   /**
-   * The record's sample lines by family, formatted when first written and kept until the record next
-   * changes (`SeriesStore.alerted`): a scrape copies them rather than formatting numbers again.
+   * The record's sample values by family as text, formatted when first written and kept until the record
+   * next changes (`SeriesStore.alerted`): a scrape does not format its ratios and timestamps again.
    */
-  lines: Array<string | undefined> | undefined
+  texts: Array<string | undefined> | undefined
 }
 
 /**
@@ -80,11 +80,11 @@ export class SeriesStore<R extends StoredRecord> {
 
   /**
    * The record of `key` was updated by an alert (a new record is added): it is live, with or without a
-   * ratio, and its sample lines are formatted afresh at the next scrape. Every change of a record's
+   * ratio, and its sample values are formatted afresh at the next scrape. Every change of a record's
    * numbers goes through here.
    */
   alerted(key: string, record: R): void {
-    record.lines = undefined
+    record.texts = undefined
     if (!this.#kept.has(key)) {
       if (!ASCII.test(record.labelBlock)) throw new Error(`label block is not ASCII: ${record.labelBlock}`)
       this.#kept.set(key, record)
@@ -133,19 +133,23 @@ function directFamily<R extends StoredRecord>(
       return members.size
     },
     writeSamples(out: ExpositionWriter): void {
+      // One rope per family, written in one go: a write per line would cost more than the copy.
+      const prefix = `\n${name}`
+      let text = ''
       for (const record of members.values()) {
-        let lines = record.lines
-        if (lines === undefined) {
-          lines = []
-          record.lines = lines
+        let texts = record.texts
+        if (texts === undefined) {
+          texts = []
+          record.texts = texts
         }
-        let line = lines[index]
-        if (line === undefined) {
-          line = `\n${name}${record.labelBlock} ${valueString(value(record))}`
-          lines[index] = line
+        let valueText = texts[index]
+        if (valueText === undefined) {
+          valueText = valueString(value(record))
+          texts[index] = valueText
         }
-        out.writeAscii(line)
+        text += `${prefix}${record.labelBlock} ${valueText}`
       }
+      out.writeAscii(text)
     },
     async get() {
       const values = Array.from(members.values(), (record) => ({
