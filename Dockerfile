@@ -30,8 +30,9 @@ COPY --from=build /app/dist/src ./dist/src
 USER 65534:65534
 EXPOSE 10240
 # Docker and Compose use this; Kubernetes ignores it and uses the probes on /-/healthy and /-/ready.
-# The slim image has no curl, so Node itself asks.
+# The slim image has no curl, so Node itself asks (src/healthcheck.ts: over HTTPS when WEB_CONFIG_FILE
+# puts TLS on the callback listener).
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||10240)+'/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "dist/src/healthcheck.js"]
 # Exec form: node is PID 1 and receives SIGTERM itself, and main.ts shuts down gracefully on it.
 CMD ["node", "dist/src/main.js"]

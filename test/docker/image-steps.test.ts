@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process'
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises'
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, isAbsolute, join, posix } from 'node:path'
 import { promisify } from 'node:util'
+import bcrypt from 'bcrypt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/config.js'
 import { OK_ANSWER } from '../../src/protocol/answers.js'
 import { alertBody, callbackUrl, postCallback, SDKAPPID, sampleValue } from '../helpers/callbacks.js'
+import { makePki } from '../security/support/pki.js'
+import { tlsRequest } from '../security/support/tls-client.js'
 import { type ExporterProcess, PROJECT_ROOT, spawnExporter } from '../startup/exporter-process.js'
 import {
   execForm,
@@ -297,6 +300,68 @@ describe('the image, replayed without Docker', { timeout: 60_000 }, () => {
         command: 'batchsendmsg',
       }),
     ).toBe(510)
+  })
+
+  it('serves TLS and basic auth from WEB_CONFIG_FILE: bcrypt loads without install scripts, the HEALTHCHECK speaks HTTPS', async () => {
+    const pki = makePki()
+    const secured = await mkdtemp(join(tmpdir(), 'tce-image-web-'))
+    let tlsExporter: ExporterProcess | undefined
+    try {
+      // The image's user must read the files, as from a mounted Secret.
+      await chmod(secured, 0o755)
+      await chmod(pki.dir, 0o755)
+      for (const file of [pki.server.cert, pki.server.key]) await chmod(file, 0o644)
+      const hash = await bcrypt.hash('image-password', 4)
+      const webConfig = join(secured, 'web-config.yml')
+      await writeFile(
+        webConfig,
+        `tls_server_config:\n  cert_file: ${pki.server.cert}\n  key_file: ${pki.server.key}\nbasic_auth_users:\n  prometheus: ${JSON.stringify(hash)}\n`,
+        { mode: 0o644 },
+      )
+      const command = execForm(last(runtimeStage, 'CMD')?.args ?? '') ?? []
+      tlsExporter = spawnExporter(command, {
+        cwd: runtime.dir,
+        env: { ...imageEnv, SDKAPPIDS: SDKAPPID, WEB_CONFIG_FILE: webConfig },
+        user: runAs,
+      })
+      const port = await tlsExporter.listening()
+      const url = `https://127.0.0.1:${port}/metrics`
+      expect((await tlsRequest(url, { ca: pki.ca.cert })).status).toBe(401)
+      const scrape = await tlsRequest(url, { ca: pki.ca.cert, auth: 'prometheus:image-password' })
+      expect(scrape.status).toBe(200)
+      expect(scrape.body).toContain('tencent_chat_exporter_build_info')
+
+      const healthcheck = parseHealthcheck(last(runtimeStage, 'HEALTHCHECK')?.args ?? '').command ?? []
+      const [file = '', ...args] = healthcheck
+      const check = (extra: Record<string, string>) =>
+        execFileAsync(file, args, {
+          cwd: runtime.dir,
+          env: {
+            ...imageEnv,
+            PATH: process.env.PATH,
+            PORT: String(port),
+            WEB_CONFIG_FILE: webConfig,
+            ...extra,
+          },
+          timeout: 10_000,
+        }).then(
+          () => ({ code: 0, stderr: '' }),
+          (error: { code?: number; stderr?: string }) => ({
+            code: error.code ?? -1,
+            stderr: error.stderr ?? '',
+          }),
+        )
+      expect(await check({})).toEqual({ code: 0, stderr: '' })
+      // With METRICS_PORT the web configuration is the metrics listener's: the check stays plain HTTP,
+      // and here that meets a TLS listener, so it must fail and say why.
+      const plain = await check({ METRICS_PORT: '9464' })
+      expect(plain.code).toBe(1)
+      expect(plain.stderr).toMatch(/^unhealthy: http:\/\/127\.0\.0\.1:\d+\/-\/healthy/)
+    } finally {
+      await tlsExporter?.kill()
+      pki.remove()
+      await rm(secured, { recursive: true, force: true })
+    }
   })
 
   it('passes its own HEALTHCHECK, stops with exit 0 on SIGTERM, then fails the HEALTHCHECK', async () => {
