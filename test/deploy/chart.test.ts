@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parse } from 'yaml'
 import { CHART_RULES_PATH, DASHBOARDS_DIR, RULES_PATH } from '../../scripts/prometheus-rule.js'
 import { METRICS_PATH } from '../../src/app.js'
-import { type Config, loadConfig } from '../../src/config/config.js'
 import { VERSION } from '../../src/version.js'
 import {
   CHART_PATH,
@@ -19,18 +18,19 @@ import {
 import { findObject, type KubeObject, REPO_ROOT } from './kustomize.js'
 import { expectScrapeMatchesWebConfig, webConfigOf } from './metrics-security.js'
 import {
-  type Container,
   callbackTokens,
-  containerEnvironment,
   containerPort,
+  exporterInPod,
   findSidecarPod,
+  IMAGE,
   matchesSelector,
+  RESTRICTED_SECURITY_CONTEXT,
+  tokenFileMount,
 } from './pod.js'
 import { validateObject } from './schemas.js'
 import { unknownFields } from './strict-fields.js'
-import { CALLBACK_TOKEN_SECRET, withUserSecrets } from './user-secrets.js'
+import { CALLBACK_TOKEN_SECRET } from './user-secrets.js'
 
-const IMAGE = 'ghcr.io/tencent-chat-exporter/tencent-chat-exporter'
 /** A bcrypt hash, as webConfig.basicAuth.users takes them. */
 const HASH = '$2b$10$LFg3UdBNw8m.go2R6N4o5.kyM6XTk8lDwpz6XtKszcSa/U5.e7Es6'
 const JOB = 'tencent-chat-exporter'
@@ -55,17 +55,7 @@ const objectsOf = (file: string): KubeObject[] => {
 const valuesOf = (file: string) => parse(readFileSync(join(CHART_PATH, 'ci', file), 'utf8')) ?? {}
 
 /** The exporter's configuration as the binary would load it from the rendered container. */
-function exporterOf(file: string): {
-  config: Config
-  exporter: Container
-  objects: KubeObject[]
-  env: Record<string, string>
-} {
-  const objects = withUserSecrets(objectsOf(file))
-  const pod = findSidecarPod(objects)
-  const env = containerEnvironment(objects, pod, pod.exporter, join(root, file))
-  return { config: loadConfig(env), exporter: pod.exporter, objects, env }
-}
+const exporterOf = (file: string) => exporterInPod(objectsOf(file), join(root, file))
 
 const fullname = (file: string) => findObject(objectsOf(file), 'Deployment').metadata.name
 
@@ -111,15 +101,7 @@ describe.each(MATRIX)('values %s', (file) => {
       runAsNonRoot: true,
       seccompProfile: { type: 'RuntimeDefault' },
     })
-    expect(pod.exporter.securityContext).toEqual({
-      runAsNonRoot: true,
-      runAsUser: 65534,
-      runAsGroup: 65534,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    })
+    expect(pod.exporter.securityContext).toEqual(RESTRICTED_SECURITY_CONTEXT)
     expect(pod.podSpec.automountServiceAccountToken).toBe(false)
     expect(pod.podSpec.enableServiceLinks).toBe(false)
     expect(pod.appContainers).toEqual([])
@@ -144,13 +126,12 @@ describe.each(MATRIX)('values %s', (file) => {
   })
 
   test('gives the Pod more termination grace than the exporter takes to shut down', () => {
-    const { config } = exporterOf(file)
-    const pod = findSidecarPod(objectsOf(file))
+    const { config, pod } = exporterOf(file)
     expect(pod.podSpec.terminationGracePeriodSeconds).toBeGreaterThan(config.shutdownTimeoutSeconds)
   })
 
   test('reads a token only from a mounted Secret file, never from a plain env value', () => {
-    const { config, exporter, objects } = exporterOf(file)
+    const { config, exporter, pod } = exporterOf(file)
     expect(exporter.env.map((v: { name: string }) => v.name)).not.toContain('CALLBACK_TOKEN')
     const token = valuesOf(file).token ?? {}
     if (!token.value && !token.existingSecret) {
@@ -163,16 +144,10 @@ describe.each(MATRIX)('values %s', (file) => {
           .toString()
           .trim(),
     ])
-    const tokenFile = exporter.env.find((v: { name: string }) => v.name === 'CALLBACK_TOKEN_FILE').value
-    const mount = exporter.volumeMounts.find((m: { mountPath: string }) =>
-      tokenFile.startsWith(`${m.mountPath}/`),
-    )
+    const { mount, volume } = tokenFileMount(pod)
     expect(mount.readOnly).toBe(true)
     // Never subPath: a subPath mount is not updated when the Secret changes.
     expect(mount.subPath).toBeUndefined()
-    const volume = findSidecarPod(objects).podSpec.volumes.find(
-      (v: { name: string }) => v.name === mount.name,
-    )
     expect(volume.secret.secretName).toBe(token.existingSecret || `${fullname(file)}-token`)
   })
 
@@ -327,9 +302,7 @@ describe.each(MATRIX)('values %s', (file) => {
 })
 
 test('no rendered object has a field that its kind does not define (a misspelt field is ignored by the schemas)', () => {
-  const all = [...rendered.values()].flat()
-  const distinct = [...new Map(all.map((object) => [JSON.stringify(object), object])).values()]
-  expect(unknownFields(distinct)).toEqual([])
+  expect(unknownFields([...rendered.values()].flat())).toEqual([])
 }, 60_000)
 
 test('the defaults: two replicas, the measured resources, a PDB, spread across nodes, nothing optional', () => {

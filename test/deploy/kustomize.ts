@@ -21,6 +21,15 @@ export interface KubeObject {
   type?: string
 }
 
+/** The examples under deploy/kubernetes that a user copies: each renders a Pod with the exporter. */
+export const EXAMPLES = [
+  'examples/sidecar',
+  'examples/service-monitor',
+  'examples/proxy-mode',
+  'examples/native-sidecar',
+  'examples/metrics-tls',
+]
+
 /** The kustomize binary the tests run: the one scripts/install-test-tools.sh builds, or $KUSTOMIZE. */
 export const KUSTOMIZE = process.env.KUSTOMIZE ?? '/usr/local/bin/kustomize'
 

@@ -4,9 +4,9 @@ import { join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { METRICS_PATH } from '../../src/app.js'
-import { type Config, loadConfig } from '../../src/config/config.js'
 import { VERSION } from '../../src/version.js'
 import {
+  EXAMPLES,
   findComponents,
   findKustomizations,
   findObject,
@@ -19,23 +19,19 @@ import {
   type Container,
   containerEnvironment,
   containerPort,
+  exporterInPod,
   findSidecarPod,
+  IMAGE,
   matchesSelector,
   podPort,
+  RESTRICTED_SECURITY_CONTEXT,
+  tokenFileMount,
 } from './pod.js'
 import { validateObject } from './schemas.js'
 import { unknownFields } from './strict-fields.js'
 import { withUserSecrets } from './user-secrets.js'
 
-const IMAGE = 'ghcr.io/tencent-chat-exporter/tencent-chat-exporter'
 const MONITORING_NAMESPACE = { 'kubernetes.io/metadata.name': 'monitoring' }
-const EXAMPLES = [
-  'examples/sidecar',
-  'examples/service-monitor',
-  'examples/proxy-mode',
-  'examples/native-sidecar',
-  'examples/metrics-tls',
-]
 
 const rendered = new Map<string, KubeObject[]>()
 const warnings = new Map<string, string>()
@@ -61,12 +57,7 @@ const objectsOf = (dir: string): KubeObject[] => {
 }
 
 /** The exporter's configuration as the binary would load it from the rendered container spec. */
-function exporterConfig(dir: string): { config: Config; exporter: Container; env: Record<string, string> } {
-  const objects = withUserSecrets(objectsOf(dir))
-  const pod = findSidecarPod(objects)
-  const env = containerEnvironment(objects, pod, pod.exporter, join(root, dir))
-  return { config: loadConfig(env), exporter: pod.exporter, env }
-}
+const exporterConfig = (dir: string) => exporterInPod(objectsOf(dir), join(root, dir))
 
 test('every example is a kustomization that the suite renders, and the sidecar and its variants are Components', () => {
   const dirs = findKustomizations()
@@ -123,9 +114,7 @@ test('every Component is used by an example', () => {
 })
 
 test('no rendered object has a field that its kind does not define (a misspelt field is ignored by the schemas)', () => {
-  const all = [...rendered.values()].flat()
-  const distinct = [...new Map(all.map((object) => [JSON.stringify(object), object])).values()]
-  expect(unknownFields(distinct)).toEqual([])
+  expect(unknownFields([...rendered.values()].flat())).toEqual([])
 }, 60_000)
 
 test('the field check finds a misspelt field', () => {
@@ -146,9 +135,9 @@ test('schema validation catches a wrong field type', () => {
 
 describe.each(EXAMPLES)('example %s', (dir) => {
   test('scrapes the metrics port over HTTPS and with basic auth exactly when its web configuration asks', () => {
-    const { config, env, exporter } = exporterConfig(dir)
+    const { config, env, exporter, objects } = exporterConfig(dir)
     const web = webConfigOf(env)
-    expectScrapeMatchesWebConfig(withUserSecrets(objectsOf(dir)), exporter, web)
+    expectScrapeMatchesWebConfig(objects, exporter, web)
     // The exporter itself accepted the file (bcrypt hashes, the mounted certificate) as the test read it.
     expect(config.webConfig?.tls !== undefined).toBe(web?.tls_server_config !== undefined)
     expect([...(config.webConfig?.users.keys() ?? [])]).toEqual(Object.keys(web?.basic_auth_users ?? {}))
@@ -158,15 +147,7 @@ describe.each(EXAMPLES)('example %s', (dir) => {
     const { exporter } = exporterConfig(dir)
     // The released image of this version: bump the manifests' tag with package.json.
     expect(exporter.image).toBe(`${IMAGE}:${VERSION}`)
-    expect(exporter.securityContext).toEqual({
-      runAsNonRoot: true,
-      runAsUser: 65534,
-      runAsGroup: 65534,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    })
+    expect(exporter.securityContext).toEqual(RESTRICTED_SECURITY_CONTEXT)
   })
 
   test('requests CPU and memory and limits memory above the request', () => {
@@ -197,22 +178,16 @@ describe.each(EXAMPLES)('example %s', (dir) => {
   })
 
   test('gives the Pod more termination grace than the exporter takes to shut down', () => {
-    const { config } = exporterConfig(dir)
-    const pod = findSidecarPod(objectsOf(dir))
+    const { config, pod } = exporterConfig(dir)
     expect(pod.podSpec.terminationGracePeriodSeconds).toBeGreaterThan(config.shutdownTimeoutSeconds)
   })
 
   test('reads the callback token from a mounted Secret, never from a plain env value', () => {
-    const { config, exporter } = exporterConfig(dir)
+    const { config, exporter, pod } = exporterConfig(dir)
     expect(config.callbackTokenFile?.tokens.length).toBeGreaterThan(0)
     expect(exporter.env.map((v: { name: string }) => v.name)).not.toContain('CALLBACK_TOKEN')
-    const tokenFile = exporter.env.find((v: { name: string }) => v.name === 'CALLBACK_TOKEN_FILE').value
-    const mount = exporter.volumeMounts.find((m: { mountPath: string }) =>
-      tokenFile.startsWith(`${m.mountPath}/`),
-    )
+    const { mount, volume } = tokenFileMount(pod)
     expect(mount.readOnly).toBe(true)
-    const pod = findSidecarPod(objectsOf(dir))
-    const volume = pod.podSpec.volumes.find((v: { name: string }) => v.name === mount.name)
     expect(volume.secret.secretName).toBeDefined()
   })
 

@@ -1,9 +1,24 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Config } from '../../src/config/config.js'
+import { type Config, loadConfig } from '../../src/config/config.js'
 import { findObject, type KubeObject } from './kustomize.js'
+import type { ScrapeEndpoint } from './scrape.js'
+import { withUserSecrets } from './user-secrets.js'
 
 export const EXPORTER_CONTAINER = 'tencent-chat-exporter'
+/** The released image, as the chart and the kustomize examples name it. */
+export const IMAGE = 'ghcr.io/tencent-chat-exporter/tencent-chat-exporter'
+
+/** The exporter container's securityContext: the restricted Pod Security Standard, as the image's nobody. */
+export const RESTRICTED_SECURITY_CONTEXT = {
+  runAsNonRoot: true,
+  runAsUser: 65534,
+  runAsGroup: 65534,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered YAML, checked field by field by the tests
 export type Container = Record<string, any>
@@ -123,6 +138,77 @@ export function containerEnvironment(
     }
   }
   return env
+}
+
+/** The exporter container of rendered objects, as the kubelet would start it. */
+export interface ExporterInPod {
+  /** The rendered objects and the user's Secrets. */
+  objects: KubeObject[]
+  pod: SidecarPod
+  exporter: Container
+  env: Record<string, string>
+  /** The configuration the binary loads from `env`. */
+  config: Config
+}
+
+/**
+ * The exporter of the rendered objects once the user's Secrets exist: its container's environment
+ * (mounts written under `root`) and the configuration the binary would load from it.
+ */
+export function exporterInPod(rendered: KubeObject[], root: string): ExporterInPod {
+  const objects = withUserSecrets(rendered)
+  const pod = findSidecarPod(objects)
+  const env = containerEnvironment(objects, pod, pod.exporter, root)
+  return { objects, pod, exporter: pod.exporter, env, config: loadConfig(env) }
+}
+
+/**
+ * What the PodMonitor or ServiceMonitor among the objects scrapes: each endpoint with the port of the
+ * exporter container it reaches (a ServiceMonitor's through the selected Service's target port). None
+ * without a monitor.
+ */
+export function monitorEndpoints(
+  objects: KubeObject[],
+): Array<{ endpoint: ScrapeEndpoint; port: string | number }> {
+  const podMonitor = objects.find((o) => o.kind === 'PodMonitor')
+  if (podMonitor) {
+    return podMonitor.spec.podMetricsEndpoints.map((endpoint: ScrapeEndpoint & { port: string }) => ({
+      endpoint,
+      port: endpoint.port,
+    }))
+  }
+  const serviceMonitor = objects.find((o) => o.kind === 'ServiceMonitor')
+  if (!serviceMonitor) return []
+  const service = objects.find(
+    (o) =>
+      o.kind === 'Service' &&
+      matchesSelector(serviceMonitor.spec.selector.matchLabels, o.metadata.labels ?? {}),
+  )
+  if (!service) throw new Error('no Service matches the ServiceMonitor')
+  return serviceMonitor.spec.endpoints.map((endpoint: ScrapeEndpoint & { port: string }) => ({
+    endpoint,
+    port: servicePort(service, endpoint.port).targetPort,
+  }))
+}
+
+/** A Service's port by name. */
+export function servicePort(
+  service: KubeObject,
+  name: string,
+): { name: string; targetPort: string | number } {
+  const port = service.spec.ports.find((p: { name: string }) => p.name === name)
+  if (!port) throw new Error(`Service ${service.metadata.name} has no port named ${name}`)
+  return port
+}
+
+/** The exporter's mount that CALLBACK_TOKEN_FILE points into, and the volume mounted there. */
+export function tokenFileMount(pod: SidecarPod): { mount: Container; volume: Container } {
+  const tokenFile = pod.exporter.env.find((v: { name: string }) => v.name === 'CALLBACK_TOKEN_FILE').value
+  const mount = pod.exporter.volumeMounts.find((m: { mountPath: string }) =>
+    tokenFile.startsWith(`${m.mountPath}/`),
+  )
+  const volume = pod.podSpec.volumes.find((v: { name: string }) => v.name === mount.name)
+  return { mount, volume }
 }
 
 /** A NetworkPolicy's named port may be any container's port in the Pod; `undefined` when none has it. */

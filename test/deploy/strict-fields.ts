@@ -37,9 +37,11 @@ const INTERFACES: Record<string, [module: string, name: string]> = {
 
 /**
  * Type-checks the objects as literals of their kinds' interfaces and returns one message per field
- * that the kind does not have (or that has the wrong type), naming the object.
+ * that the kind does not have (or that has the wrong type), naming the object. Each distinct object is
+ * checked once: the renderings of a matrix share most of theirs.
  */
-export function unknownFields(objects: KubeObject[]): string[] {
+export function unknownFields(rendered: KubeObject[]): string[] {
+  const objects = [...new Map(rendered.map((object) => [JSON.stringify(object), object])).values()]
   const lines: string[] = []
   const owners: string[] = []
   for (const [index, object] of objects.entries()) {
