@@ -1,14 +1,8 @@
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { computeSign } from '../../src/auth/signature.js'
-import { alertBody, SDKAPPID, sampleValue, TOKEN } from '../helpers/callbacks.js'
-import { startProxy, type TestProxy } from './start-proxy.js'
+import { alertBody, sampleValue } from '../helpers/callbacks.js'
+import { signedQuery, startSignedProxy, type TestProxy } from './start-proxy.js'
 import { type FakeUpstream, startUpstream } from './upstream-server.js'
-
-function signedQuery(command: string): string {
-  const requestTime = Math.floor(Date.now() / 1000)
-  return `SdkAppid=${SDKAPPID}&CallbackCommand=${command}&Sign=${computeSign(TOKEN, requestTime)}&RequestTime=${requestTime}`
-}
 
 describe('front-proxy mode and encoded bodies', () => {
   let upstream: FakeUpstream
@@ -16,11 +10,7 @@ describe('front-proxy mode and encoded bodies', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream()
-    proxy = await startProxy({
-      upstreamUrl: `${upstream.url}/im/callback`,
-      upstream: { timeoutMs: 10_000 },
-      config: { callbackToken: TOKEN, sdkAppIds: new Set([SDKAPPID]) },
-    })
+    proxy = await startSignedProxy(upstream)
   })
   afterAll(async () => {
     await proxy.close()

@@ -2,20 +2,12 @@ import { request } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { computeSign } from '../../src/auth/signature.js'
 import { alertBody, SDKAPPID, sampleValue, TOKEN } from '../helpers/callbacks.js'
-import { startProxy, type TestProxy } from './start-proxy.js'
+import { signedQuery, startProxy, startSignedProxy, type TestProxy } from './start-proxy.js'
 import { allowAll, type FakeUpstream, startUpstream } from './upstream-server.js'
 
 const OK = '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}'
 
-/** A signed query as Chat sends it, plus parameters with bytes that normalising code would change. */
-function signedQuery(command: string, extra = ''): string {
-  const requestTime = Math.floor(Date.now() / 1000)
-  return (
-    `SdkAppid=${SDKAPPID}&CallbackCommand=${command}&contenttype=json&ClientIP=203.0.113.9&OptPlatform=iOS` +
-    `&Sign=${computeSign(TOKEN, requestTime)}&RequestTime=${requestTime}${extra}`
-  )
-}
-
+/** Parameters with bytes that normalising code would change. */
 const ODD_PARAMS = "&Note=%E4%BD%A0%e5%a5%bd&plus=a+b%2Bc%20d&odd='!*();:@/?,~$&empty=&flag&Sp=%00%FF"
 
 function beforeSendBody(text = 'hello'): string {
@@ -33,12 +25,7 @@ describe('front-proxy forwarding', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream()
-    proxy = await startProxy({
-      upstreamUrl: `${upstream.url}/im/callback`,
-      // Timing is not the point here: a busy machine must not turn an answer into a timeout.
-      upstream: { timeoutMs: 10_000 },
-      config: { callbackToken: TOKEN, sdkAppIds: new Set([SDKAPPID]) },
-    })
+    proxy = await startSignedProxy(upstream)
   })
   afterAll(async () => {
     await proxy.close()

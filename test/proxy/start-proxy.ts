@@ -1,9 +1,12 @@
 import { Writable } from 'node:stream'
 import { Pool } from 'undici'
+import { computeSign } from '../../src/auth/signature.js'
 import type { Config, UpstreamConfig } from '../../src/config/config.js'
 import { createLogger } from '../../src/logging/logger.js'
 import { createUpstreamResponder, type UpstreamResponder } from '../../src/proxy/upstream-responder.js'
+import { SDKAPPID, TOKEN } from '../helpers/callbacks.js'
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
+import type { FakeUpstream } from './upstream-server.js'
 
 export interface ProxyOptions {
   upstreamUrl: string
@@ -83,4 +86,25 @@ export async function startProxy(options: ProxyOptions): Promise<TestProxy> {
       await responder?.close()
     },
   }
+}
+
+/**
+ * The exporter in front of the fake app's /im/callback, checking Chat's signature (TOKEN) and SDKAPPID.
+ * Timing is not the point here: a busy machine must not turn an answer into a timeout.
+ */
+export function startSignedProxy(upstream: FakeUpstream): Promise<TestProxy> {
+  return startProxy({
+    upstreamUrl: `${upstream.url}/im/callback`,
+    upstream: { timeoutMs: 10_000 },
+    config: { callbackToken: TOKEN, sdkAppIds: new Set([SDKAPPID]) },
+  })
+}
+
+/** A signed query as Chat sends it, plus `extra` (parameters appended as given). */
+export function signedQuery(command: string, extra = ''): string {
+  const requestTime = Math.floor(Date.now() / 1000)
+  return (
+    `SdkAppid=${SDKAPPID}&CallbackCommand=${command}&contenttype=json&ClientIP=203.0.113.9&OptPlatform=iOS` +
+    `&Sign=${computeSign(TOKEN, requestTime)}&RequestTime=${requestTime}${extra}`
+  )
 }
