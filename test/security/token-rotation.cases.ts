@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { OK_ANSWER } from '../../src/protocol/answers.js'
-import { alertBody, callbackUrl, SDKAPPID, sampleValue } from '../helpers/callbacks.js'
+import { alertBody, callbackUrl, postCallback, SDKAPPID, sampleValue } from '../helpers/callbacks.js'
 import { type BuiltEntryPoint, type ExporterProcess, spawnExporter } from '../startup/exporter-process.js'
 import { secretVolume } from './support/secret-volume.js'
 
@@ -46,11 +46,11 @@ export function tokenRotationTests(entryPoint: () => BuiltEntryPoint): void {
         const sender = async () => {
           // Bounded: at most 5,000 callbacks each, and the test stops them much sooner.
           for (let i = 0; sending && i < 5_000; i++) {
-            const response = await fetch(callbackUrl(base, { token: consoleToken }), {
-              method: 'POST',
-              body: alertBody(),
-            })
-            answers.push({ status: response.status, body: await response.text() })
+            const { status, text } = await postCallback(
+              callbackUrl(base, { token: consoleToken }),
+              alertBody(),
+            )
+            answers.push({ status, body: text })
           }
         }
         const senders = [sender(), sender()]
@@ -93,12 +93,9 @@ export function tokenRotationTests(entryPoint: () => BuiltEntryPoint): void {
         expect(sampleValue(final, 'tencent_chat_exporter_token_file_reload_failures_total')).toBe(0)
 
         // The old token is gone for good.
-        const stale = await fetch(callbackUrl(base, { token: 'old-token-1111' }), {
-          method: 'POST',
-          body: alertBody(),
-        })
+        const stale = await postCallback(callbackUrl(base, { token: 'old-token-1111' }), alertBody())
         expect(stale.status).toBe(401)
-        expect(await stale.text()).toContain('bad_signature')
+        expect(stale.text).toContain('bad_signature')
 
         const reloads = exporter.logs().filter((line) => line.msg === 'CALLBACK_TOKEN_FILE reloaded')
         expect(reloads.map((line) => line.token_count)).toEqual([2, 1])
@@ -115,12 +112,9 @@ export function tokenRotationTests(entryPoint: () => BuiltEntryPoint): void {
         )
         expect(sampleValue(text, 'tencent_chat_exporter_callback_tokens')).toBe(1)
         expect(sampleValue(text, 'tencent_chat_exporter_token_file_reload_failures_total')).toBe(1)
-        const still = await fetch(callbackUrl(base, { token: 'new-token-2222' }), {
-          method: 'POST',
-          body: alertBody(),
-        })
+        const still = await postCallback(callbackUrl(base, { token: 'new-token-2222' }), alertBody())
         expect(still.status).toBe(200)
-        const unsigned = await fetch(callbackUrl(base), { method: 'POST', body: alertBody() })
+        const unsigned = await postCallback(callbackUrl(base), alertBody())
         expect(unsigned.status).toBe(401)
         const error = await exporter.waitForLog((line) => line.level === 'error', 1_000)
         expect(error.msg).toMatch(/tokens in force are kept/)

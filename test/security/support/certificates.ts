@@ -10,26 +10,36 @@ export interface KeyPair {
 
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: 'pipe' })
 
+/** `openssl req` arguments for a new P-256 key in `name.key`, for the subject CN=name. */
+const newKey = (name: string) => [
+  'req',
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-nodes',
+  '-keyout',
+  `${name}.key`,
+  '-subj',
+  `/CN=${name}`,
+]
+
+const keyPair = (dir: string, name: string): KeyPair => ({
+  cert: join(dir, `${name}.crt`),
+  key: join(dir, `${name}.key`),
+})
+
 /** A self-signed CA made with the openssl command line, in `dir/name.crt` and `dir/name.key`. */
 export function makeCa(dir: string, name: string): KeyPair {
   mkdirSync(dir, { recursive: true })
   openssl(
     [
-      'req',
+      ...newKey(name),
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
       '-out',
       `${name}.crt`,
       '-days',
       '2',
-      '-subj',
-      `/CN=${name}`,
       '-addext',
       'basicConstraints=critical,CA:TRUE',
       '-addext',
@@ -37,7 +47,7 @@ export function makeCa(dir: string, name: string): KeyPair {
     ],
     dir,
   )
-  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) }
+  return keyPair(dir, name)
 }
 
 /**
@@ -51,23 +61,7 @@ export function makeLeaf(
   options: { usage: 'serverAuth' | 'clientAuth'; sans: string[] },
 ): KeyPair {
   mkdirSync(dir, { recursive: true })
-  openssl(
-    [
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      `/CN=${name}`,
-    ],
-    dir,
-  )
+  openssl([...newKey(name), '-out', `${name}.csr`], dir)
   writeFileSync(
     join(dir, `${name}.ext`),
     `subjectAltName=${options.sans.join(',')}\nextendedKeyUsage=${options.usage}\nkeyUsage=critical,digitalSignature\n`,
@@ -92,7 +86,7 @@ export function makeLeaf(
     ],
     dir,
   )
-  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) }
+  return keyPair(dir, name)
 }
 
 export const serverSans = ['IP:127.0.0.1', 'DNS:localhost']
