@@ -28,6 +28,8 @@ export function createCallbackTokens(
     replace(tokens) {
       // Authentication must never fall open: an empty list is a programming error, not "no auth".
       if (tokens.length === 0) throw new Error('callback tokens: refusing to replace the tokens with none')
+      // Always a new array, even for the same tokens: the Signs kept for the old list (expected-signs.ts)
+      // are dropped when `current` is another array.
       current = Object.freeze([...tokens])
     },
   }

@@ -1,5 +1,5 @@
 import type { Context } from 'koa'
-import { type AuthPolicy, authenticate } from '../auth/authenticate.js'
+import { type AuthPolicy, createAuthenticator } from '../auth/authenticate.js'
 import type { Clock } from '../clock.js'
 import { createLogThrottle } from '../logging/log-throttle.js'
 import type { Logger } from '../logging/logger.js'
@@ -75,6 +75,7 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
   const activity = deps.activity ?? noActivity
   const readBody = createBodyReader(deps.bodyLimitBytes)
   const keepBody = deps.respond.forwardsBody === true
+  const authenticate = createAuthenticator(deps.policy)
 
   function reject(ctx: Context, rejection: CallbackRejection, query: CallbackQuery | undefined): void {
     metrics.rejectedCallbacks.inc({ reason: rejection.reason })
@@ -130,7 +131,7 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
     let query: CallbackQuery | undefined
     try {
       query = parseCallbackQuery(ctx.querystring)
-      authenticate(query, deps.policy, clock.now())
+      authenticate(query, clock.now())
       const body = await readBody(ctx, keepBody)
       const payload = parsePayload(query.callbackCommand, ctx.request.body)
       const nowMs = clock.now()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type AuthPolicy, authenticate } from '../../src/auth/authenticate.js'
+import { type AuthPolicy, createAuthenticator } from '../../src/auth/authenticate.js'
 import { createCallbackTokens } from '../../src/auth/callback-tokens.js'
 import { computeSign } from '../../src/auth/signature.js'
 import type { CallbackQuery } from '../../src/protocol/callback-query.js'
@@ -24,6 +24,9 @@ function query(overrides: Partial<CallbackQuery> = {}): CallbackQuery {
     ...overrides,
   }
 }
+
+/** A fresh authenticator for one check; the rotation tests below keep one across checks. */
+const authenticate = (q: CallbackQuery, p: AuthPolicy, nowMs: number) => createAuthenticator(p)(q, nowMs)
 
 function rejectionOf(fn: () => void): CallbackRejection {
   try {
@@ -141,15 +144,50 @@ describe('authenticate', () => {
 
     it('reads the tokens in force on every request, so a replaced token stops matching', () => {
       const live = createCallbackTokens('CALLBACK_TOKEN_FILE', ['old-token'])
-      const policy: AuthPolicy = { sdkAppIds: undefined, callbackTokens: live, maxClockSkewSeconds: 60 }
+      // One authenticator throughout, as the exporter has: its kept Signs must follow the rotation.
+      const check = createAuthenticator({
+        sdkAppIds: undefined,
+        callbackTokens: live,
+        maxClockSkewSeconds: 60,
+      })
       const signedWith = (token: string) => query({ sign: computeSign(token, NOW_S) })
-      expect(() => authenticate(signedWith('old-token'), policy, NOW_S * 1000)).not.toThrow()
+      expect(() => check(signedWith('old-token'), NOW_S * 1000)).not.toThrow()
+      expect(rejectionOf(() => check(signedWith('new-token'), NOW_S * 1000)).reason).toBe('bad_signature')
       live.replace(['old-token', 'new-token'])
-      expect(() => authenticate(signedWith('new-token'), policy, NOW_S * 1000)).not.toThrow()
+      expect(() => check(signedWith('new-token'), NOW_S * 1000)).not.toThrow()
+      expect(() => check(signedWith('old-token'), NOW_S * 1000)).not.toThrow()
       live.replace(['new-token'])
-      expect(rejectionOf(() => authenticate(signedWith('old-token'), policy, NOW_S * 1000)).reason).toBe(
-        'bad_signature',
-      )
+      // Same RequestTime, same second: the Sign the old token gave was kept, and must not pass now.
+      expect(rejectionOf(() => check(signedWith('old-token'), NOW_S * 1000)).reason).toBe('bad_signature')
+      expect(() => check(signedWith('new-token'), NOW_S * 1000)).not.toThrow()
+    })
+
+    it('accepts the same signed callback again and again within the window (no per-request state)', () => {
+      const check = createAuthenticator(several)
+      for (let i = 0; i < 3; i++) {
+        for (const token of ['old-token', 'new-token']) {
+          expect(() =>
+            check(query({ sign: computeSign(token, NOW_S) }), NOW_S * 1000 + i * 500),
+          ).not.toThrow()
+        }
+        expect(rejectionOf(() => check(query({ sign: computeSign('x', NOW_S) }), NOW_S * 1000)).reason).toBe(
+          'bad_signature',
+        )
+      }
+    })
+
+    it('keeps the RequestTime text that was signed: leading zeros sign differently', () => {
+      const check = createAuthenticator(several)
+      const padded = `00${NOW_S}`
+      expect(() =>
+        check(query({ requestTime: padded, sign: computeSign('new-token', padded) }), NOW_S * 1000),
+      ).not.toThrow()
+      expect(
+        rejectionOf(() =>
+          check(query({ requestTime: padded, sign: computeSign('new-token', NOW_S) }), NOW_S * 1000),
+        ).reason,
+      ).toBe('bad_signature')
+      expect(() => check(query({ sign: computeSign('new-token', NOW_S) }), NOW_S * 1000)).not.toThrow()
     })
 
     it('never replaces the tokens with none (authentication cannot fall open)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { computeSign, signMatches } from '../../src/auth/signature.js'
+import { computeSign, signMatches, signMatchesExpected } from '../../src/auth/signature.js'
 
 // The worked example from Tencent Chat's "Webhook Overview" / "回调配置" pages.
 const TOKEN = 'xxxxyyyy'
@@ -33,5 +33,42 @@ describe('signMatches', () => {
     ['another token', computeSign('other', REQUEST_TIME)],
   ])('rejects a signature that is %s', (_, sign) => {
     expect(signMatches(TOKEN, REQUEST_TIME, sign)).toBe(false)
+  })
+})
+
+describe('signMatchesExpected', () => {
+  const OTHER = computeSign('other', REQUEST_TIME)
+
+  it('matches any of the expected Signs, in upper, lower or mixed case', () => {
+    const mixed = [...SIGN].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c)).join('')
+    for (const sign of [SIGN, SIGN.toUpperCase(), mixed]) {
+      expect(signMatchesExpected([SIGN], sign)).toBe(true)
+      expect(signMatchesExpected([OTHER, SIGN], sign)).toBe(true)
+      expect(signMatchesExpected([SIGN, OTHER], sign)).toBe(true)
+    }
+  })
+
+  it('matches nothing when nothing is expected', () => {
+    expect(signMatchesExpected([], SIGN)).toBe(false)
+  })
+
+  it.each([
+    ['the first digit changed', `${SIGN[0] === '0' ? '1' : '0'}${SIGN.slice(1)}`],
+    ['the last digit changed', `${SIGN.slice(0, -1)}${SIGN.endsWith('0') ? '1' : '0'}`],
+    ['too short', SIGN.slice(0, 63)],
+    ['too long', `${SIGN}0`],
+    ['not hex', `${SIGN.slice(0, -1)}g`],
+    // Control characters 0x10-0x19, which bit 0x20 would turn into the digits 0-9 were they let through.
+    [
+      'with control characters for digits',
+      SIGN.replace(/[0-9]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0x20)),
+    ],
+    ['empty', ''],
+  ])('rejects a Sign %s', (_, sign) => {
+    expect(signMatchesExpected([OTHER, SIGN], sign)).toBe(false)
+  })
+
+  it('rejects an expected Sign that is not 64 digits (never matches a truncated expectation)', () => {
+    expect(signMatchesExpected([SIGN.slice(0, 63)], SIGN)).toBe(false)
   })
 })
