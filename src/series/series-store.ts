@@ -114,6 +114,9 @@ export class SeriesStore<R extends StoredRecord> {
 }
 
 // Label blocks are written as one byte per character (ExpositionWriter.writeAscii).
+
+/** The longest rope of sample lines written at once: well under V8's 128 KiB large-object threshold. */
+const ROPE_CHARS = 64 * 1024
 const ASCII = /^[\x20-\x7e]*$/
 
 function directFamily<R extends StoredRecord>(
@@ -133,7 +136,9 @@ function directFamily<R extends StoredRecord>(
       return members.size
     },
     writeSamples(out: ExpositionWriter): void {
-      // One rope per family, written in one go: a write per line would cost more than the copy.
+      // Lines joined into ropes of up to ROPE_CHARS, each written in one go: a write per line would cost
+      // more than the copy, and one rope for the whole family (240 KB at 2,000 APIs) cost 60% more to
+      // write than ropes that stay in the young generation when V8 flattens them.
       const prefix = `\n${name}`
       let text = ''
       for (const record of members.values()) {
@@ -148,6 +153,10 @@ function directFamily<R extends StoredRecord>(
           texts[index] = valueText
         }
         text += `${prefix}${record.labelBlock} ${valueText}`
+        if (text.length >= ROPE_CHARS) {
+          out.writeAscii(text)
+          text = ''
+        }
       }
       out.writeAscii(text)
     },

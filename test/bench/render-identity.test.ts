@@ -295,6 +295,29 @@ describe('the series store renders what prom-client metrics fed the same alerts 
       .map((block) => block.replace(/\n# EOF\n$|\n+$/, ''))
       .join('\n')
 
+  it('at thousands of APIs, where a family is written in several pieces', async () => {
+    const config = { alertTtlSeconds: 60, maxSeries: 3000 }
+    const registry = new Registry()
+    const metrics = createExporterMetrics(registry, { version: 'test', alertTtlSeconds: 60 })
+    const apiSeries = createApiSeries(metrics, config)
+    const referenceRegistry = new Registry()
+    const reference = promClientSeries(
+      referenceRegistry,
+      [...metrics.apiStore.families, ...metrics.groupQuotaStore.families],
+      config,
+    )
+    const nowMs = Date.UTC(2026, 0, 1)
+    for (let i = 0; i < 3000; i++) {
+      const alert = { serviceName: 'openim', command: `v4/openim/cmd_${i}`, request: i / 3, limit: i % 7 }
+      apiSeries.record(String(1400000000 + (i % 13)), alert, nowMs + i)
+      reference.alert(String(1400000000 + (i % 13)), alert, nowMs + i)
+    }
+    const text = (await renderMetrics(registry, 'text', false)).body.toString()
+    // Several 64 KiB pieces per family.
+    expect(text.length).toBeGreaterThan(5 * 3 * 64 * 1024)
+    expect(seriesFamilies(text)).toBe(seriesFamilies(await referenceRegistry.metrics()))
+  })
+
   it('through random alerts, expiry, eviction and scrapes, in both formats', async () => {
     await fc.assert(
       fc.asyncProperty(limits, fc.array(op, { maxLength: 60 }), async (config, ops) => {
