@@ -199,4 +199,19 @@ describe('parseCallbackQuery on raw query strings', () => {
       expect(outcome(parseRaw, raw)).toEqual(outcome(reference, raw))
     }
   })
+
+  it('checks every CallbackCommand it has not accepted before, however many it has accepted', () => {
+    // Accepted commands are remembered (up to a bound) so that their checks are skipped next time.
+    for (let i = 0; i < 300; i++) {
+      expect(parseRaw(`SdkAppid=1&CallbackCommand=A.Cmd${i}`).callbackCommand).toBe(`A.Cmd${i}`)
+      expect(parseRaw(`SdkAppid=1&CallbackCommand=A.Cmd${i}`).callbackCommand).toBe(`A.Cmd${i}`)
+    }
+    for (const bad of ['A B', 'X/Sign/0123456789abcdef0123456789abcdef', 'é']) {
+      for (let i = 0; i < 2; i++) {
+        expect(() => parseRaw(`SdkAppid=1&CallbackCommand=${encodeURIComponent(bad)}`)).toThrow(
+          /query parameter CallbackCommand (must be|holds)/,
+        )
+      }
+    }
+  })
 })
