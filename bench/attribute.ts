@@ -11,24 +11,34 @@ import { median } from './lib/stats.js'
 /**
  * Where the exporter's CPU per callback goes above the floor: variants of the same production build with
  * one part left out each, in alternating rounds of signed alerts over 32 connections. Usage:
- * `npx tsx bench/attribute.ts [--rounds 3] [--seconds 5]`. Prints the median server CPU per request.
+ * `npx tsx bench/attribute.ts [--rounds 3] [--seconds 5] [--only floor,exporter]`. Prints the median server
+ * CPU per request.
  */
 const VARIANTS = {
   floor: 'Koa, @koa/router, koa-bodyparser answering OK (bench/servers/floor.ts)',
   'floor+middlewares': "the floor with the exporter's request-duration and error-answer middlewares",
   'exporter-without-token': 'the exporter without CALLBACK_TOKEN (no Sign check)',
   'exporter-without-default-metrics': "the exporter without prom-client's default metrics",
+  'exporter-without-gc-observer': "the exporter with prom-client's default metrics but their GC observer",
+  'exporter-without-eventloop-monitor':
+    "the exporter with prom-client's default metrics but their event-loop-delay monitor",
   exporter: 'the exporter as it runs',
 } as const
 type Variant = keyof typeof VARIANTS
 
 const { values: flags } = parseArgs({
-  options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' } },
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    /** Comma-separated variants to run (default: all). */
+    only: { type: 'string' },
+  },
 })
 
 /** A server module for a variant, importing the build's own modules. */
 function variantSource(src: string, variant: Variant): string {
   return `
+import { createRequire } from 'node:module'
 import Router from '@koa/router'
 import Koa from 'koa'
 import bodyParser from 'koa-bodyparser'
@@ -61,13 +71,26 @@ if (variant === 'floor+middlewares') {
 } else {
   const env = { ...process.env }
   if (variant === 'exporter-without-token') delete env.CALLBACK_TOKEN
+  const registry = new Registry()
+  const partialDefaults = variant === 'exporter-without-gc-observer' || variant === 'exporter-without-eventloop-monitor'
   const exporter = createExporter({
     config: loadConfig(env),
-    registry: new Registry(),
+    registry,
     logger: createLogger('warn'),
     clock: systemClock,
-    defaultMetrics: variant !== 'exporter-without-default-metrics',
+    defaultMetrics: variant !== 'exporter-without-default-metrics' && !partialDefaults,
   })
+  if (partialDefaults) {
+    // prom-client's default metrics one module at a time (its collectDefaultMetrics calls each so), but one.
+    const left = variant === 'exporter-without-gc-observer' ? 'gc' : 'eventLoopLag'
+    const modules = ['processCpuTotal', 'processStartTime', 'osMemoryHeap', 'processOpenFileDescriptors',
+      'processMaxFileDescriptors', 'eventLoopLag', 'processResources', 'processHandles', 'processRequests',
+      'heapSizeAndUsed', 'heapSpacesSizeAndUsed', 'version', 'gc']
+    const require = createRequire(import.meta.url)
+    for (const name of modules) {
+      if (name !== left) require('prom-client/lib/metrics/' + name + '.js')(registry, { eventLoopMonitoringPrecision: 10 })
+    }
+  }
   exporter.readiness.ready = true
   app = exporter.app
 }
@@ -82,7 +105,8 @@ async function main(): Promise<void> {
   const src = dirname(builds.exporter)
   const apis = apiCatalog(300)
   const servers = {} as Record<Variant, ServerProcess>
-  const variants = Object.keys(VARIANTS) as Variant[]
+  const variants = (flags.only?.split(',') ?? Object.keys(VARIANTS)) as Variant[]
+  for (const variant of variants) if (!(variant in VARIANTS)) throw new Error(`unknown variant ${variant}`)
   for (const variant of variants) {
     const port = await freePort()
     let entry = builds.floor
