@@ -7,10 +7,11 @@
  * - at most `maxEntries` keys are tracked; a new key evicts the least recently alerted expired key
  *   (`onForget`: all its series go), and when every key is live the new key is dropped.
  *
- * Both maps keep keys in order of their last alert (a Map iterates in insertion order and a new alert
- * re-inserts), so expiry and eviction only ever look at the front: O(1) amortised per alert or sweep.
- * A sweep before the earliest possible expiry returns at once, without touching the maps (it runs on
- * every alert).
+ * Live and expired keys are each kept in a list in order of their last alert, so expiry and eviction
+ * only ever look at the front: O(1) amortised per alert or sweep. The lists are linked through the
+ * keys' entries: an alert moves its entry to the back of the live list by relinking it, where deleting
+ * and re-inserting a Map key on every alert left the Map's table to be compacted again and again.
+ * A sweep before the earliest possible expiry returns at once (it runs on every alert).
  */
 export interface SeriesTableOptions<K> {
   ttlMs: number
@@ -21,9 +22,45 @@ export interface SeriesTableOptions<K> {
 
 export type RecordOutcome = 'new' | 'updated' | 'dropped'
 
+/** A tracked key, linked into the live or the expired list. */
+interface Entry<K> {
+  readonly key: K
+  lastMs: number
+  live: boolean
+  prev: Entry<K> | undefined
+  next: Entry<K> | undefined
+}
+
+/** A list of entries in order of their last alert, oldest first. */
+class EntryList<K> {
+  first: Entry<K> | undefined
+  last: Entry<K> | undefined
+  size = 0
+
+  append(entry: Entry<K>): void {
+    entry.prev = this.last
+    entry.next = undefined
+    if (this.last === undefined) this.first = entry
+    else this.last.next = entry
+    this.last = entry
+    this.size++
+  }
+
+  remove(entry: Entry<K>): void {
+    if (entry.prev === undefined) this.first = entry.next
+    else entry.prev.next = entry.next
+    if (entry.next === undefined) this.last = entry.prev
+    else entry.next.prev = entry.prev
+    entry.prev = undefined
+    entry.next = undefined
+    this.size--
+  }
+}
+
 export class SeriesTable<K> {
-  readonly #live = new Map<K, number>()
-  readonly #expired = new Map<K, number>()
+  readonly #entries = new Map<K, Entry<K>>()
+  readonly #live = new EntryList<K>()
+  readonly #expired = new EntryList<K>()
   readonly #options: SeriesTableOptions<K>
   /**
    * No live key expires before this time: the oldest live key's last alert plus the TTL when it was
@@ -37,7 +74,7 @@ export class SeriesTable<K> {
 
   /** How many keys are tracked, live or expired. */
   get size(): number {
-    return this.#live.size + this.#expired.size
+    return this.#entries.size
   }
 
   /** How many keys are within their TTL. */
@@ -46,40 +83,44 @@ export class SeriesTable<K> {
   }
 
   has(key: K): boolean {
-    return this.#live.has(key) || this.#expired.has(key)
+    return this.#entries.has(key)
   }
 
   /** Notes an alert for `key` at `nowMs`. The caller updates the key's series unless it was dropped. */
   record(key: K, nowMs: number): RecordOutcome {
     this.sweep(nowMs)
-    if (this.#live.delete(key)) {
-      this.#live.set(key, nowMs)
+    const entry = this.#entries.get(key)
+    if (entry !== undefined) {
+      if (entry.live) this.#live.remove(entry)
+      else this.#expired.remove(entry)
+      this.#addLive(entry, nowMs)
       return 'updated'
     }
-    if (this.#expired.delete(key)) {
-      this.#addLive(key, nowMs)
-      return 'updated'
-    }
-    if (this.size >= this.#options.maxEntries) {
-      const oldest = firstKey(this.#expired)
+    if (this.#entries.size >= this.#options.maxEntries) {
+      const oldest = this.#expired.first
       if (oldest === undefined) return 'dropped'
-      this.#expired.delete(oldest.key)
+      this.#expired.remove(oldest)
+      this.#entries.delete(oldest.key)
       this.#options.onForget(oldest.key)
     }
-    this.#addLive(key, nowMs)
+    const added: Entry<K> = { key, lastMs: nowMs, live: true, prev: undefined, next: undefined }
+    this.#entries.set(key, added)
+    this.#addLive(added, nowMs)
     return 'new'
   }
 
-  #addLive(key: K, nowMs: number): void {
+  #addLive(entry: Entry<K>, nowMs: number): void {
     if (this.#live.size === 0) this.#sweepFromMs = nowMs + this.#options.ttlMs
-    this.#live.set(key, nowMs)
+    entry.lastMs = nowMs
+    entry.live = true
+    this.#live.append(entry)
   }
 
   /** Expires every key whose last alert is more than the TTL before `nowMs`. */
   sweep(nowMs: number): void {
     if (nowMs <= this.#sweepFromMs) return
     for (;;) {
-      const oldest = firstKey(this.#live)
+      const oldest = this.#live.first
       if (oldest === undefined) {
         this.#sweepFromMs = Number.POSITIVE_INFINITY
         return
@@ -88,14 +129,10 @@ export class SeriesTable<K> {
         this.#sweepFromMs = oldest.lastMs + this.#options.ttlMs
         return
       }
-      this.#live.delete(oldest.key)
-      this.#expired.set(oldest.key, oldest.lastMs)
+      this.#live.remove(oldest)
+      oldest.live = false
+      this.#expired.append(oldest)
       this.#options.onExpire(oldest.key)
     }
   }
-}
-
-function firstKey<K>(map: Map<K, number>): { key: K; lastMs: number } | undefined {
-  for (const [key, lastMs] of map) return { key, lastMs }
-  return undefined
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { SeriesTable } from '../../src/series/series-table.js'
 
@@ -89,5 +90,89 @@ describe('SeriesTable', () => {
     series.record('y', 201) // c is next
     expect(events.filter((e) => e.startsWith('forget'))).toEqual(['forget a', 'forget c'])
     expect(series.has('b')).toBe(true)
+  })
+})
+
+/**
+ * The rules, as plainly as they can be written: two Maps kept in order of the last alert by deleting
+ * and re-inserting a key (the table's implementation before its entries were linked into lists).
+ */
+function modelTable(maxEntries: number, ttlMs: number, events: string[]) {
+  const live = new Map<string, number>()
+  const expired = new Map<string, number>()
+  const sweep = (nowMs: number) => {
+    for (const [key, lastMs] of live) {
+      if (nowMs - lastMs <= ttlMs) return
+      live.delete(key)
+      expired.set(key, lastMs)
+      events.push(`expire ${key}`)
+    }
+  }
+  return {
+    record(key: string, nowMs: number): string {
+      sweep(nowMs)
+      if (live.delete(key) || expired.delete(key)) {
+        live.set(key, nowMs)
+        return 'updated'
+      }
+      if (live.size + expired.size >= maxEntries) {
+        const oldest = expired.keys().next()
+        if (oldest.done) return 'dropped'
+        expired.delete(oldest.value)
+        events.push(`forget ${oldest.value}`)
+      }
+      live.set(key, nowMs)
+      return 'new'
+    },
+    sweep,
+    get size() {
+      return live.size + expired.size
+    },
+    get liveSize() {
+      return live.size
+    },
+    has: (key: string) => live.has(key) || expired.has(key),
+  }
+}
+
+describe('SeriesTable against the plain model of its rules', () => {
+  type Op = { kind: 'record'; key: number } | { kind: 'sweep' } | { kind: 'wait'; ms: number }
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc.record({ kind: fc.constant('record' as const), key: fc.integer({ min: 0, max: 7 }) }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('sweep' as const) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 700 }) }),
+    },
+  )
+
+  it('gives the same outcomes, expiries and evictions, in the same order', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 1500 }),
+        fc.array(op, { maxLength: 80 }),
+        (max, ttl, ops) => {
+          const { series, events } = table(max, ttl)
+          const modelEvents: string[] = []
+          const model = modelTable(max, ttl, modelEvents)
+          let nowMs = 0
+          for (const o of ops) {
+            if (o.kind === 'wait') nowMs += o.ms
+            else if (o.kind === 'sweep') {
+              series.sweep(nowMs)
+              model.sweep(nowMs)
+            } else expect(series.record(`k${o.key}`, nowMs)).toBe(model.record(`k${o.key}`, nowMs))
+            expect(events).toEqual(modelEvents)
+            expect([series.size, series.liveSize]).toEqual([model.size, model.liveSize])
+          }
+          for (let key = 0; key < 8; key++) expect(series.has(`k${key}`)).toBe(model.has(`k${key}`))
+        },
+      ),
+      { numRuns: 2000 },
+    )
   })
 })
