@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { computeSign, signMatches, signMatchesExpected } from '../../src/auth/signature.js'
 
@@ -70,5 +71,44 @@ describe('signMatchesExpected', () => {
 
   it('rejects an expected Sign that is not 64 digits (never matches a truncated expectation)', () => {
     expect(signMatchesExpected([SIGN.slice(0, 63)], SIGN)).toBe(false)
+  })
+
+  it('agrees with a plain check (64 hex digits, equal once lower-cased) on Signs near the expected one', () => {
+    // The expected Sign, in either case, with up to three characters replaced by one that is or is not
+    // a hex digit, including those that setting bit 0x20 would turn into one.
+    const odd = [
+      'g',
+      'G',
+      '@',
+      '`',
+      '/',
+      ':',
+      'z',
+      ' ',
+      '\x10',
+      '\x19',
+      'é',
+      'Ａ',
+      '0',
+      '9',
+      'a',
+      'f',
+      'A',
+      'F',
+    ]
+    const near = fc
+      .tuple(fc.boolean(), fc.array(fc.tuple(fc.nat(63), fc.constantFrom(...odd)), { maxLength: 3 }))
+      .map(([upper, changes]) => {
+        const chars = [...(upper ? SIGN.toUpperCase() : SIGN)]
+        for (const [at, c] of changes) chars[at] = c
+        return chars.join('')
+      })
+    fc.assert(
+      fc.property(near, (sign) => {
+        const plain = /^[0-9a-fA-F]{64}$/.test(sign) && sign.toLowerCase() === SIGN
+        expect(signMatchesExpected([OTHER, SIGN], sign)).toBe(plain)
+      }),
+      { numRuns: 20_000 },
+    )
   })
 })
