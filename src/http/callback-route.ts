@@ -31,9 +31,12 @@ export type CallbackResponder = ((ctx: Context, callback: AcceptedCallback) => P
   readonly forwardsBody?: boolean
 }
 
-export const answerOk: CallbackResponder = (ctx) => {
+export const answerOk: CallbackResponder = (ctx) => writeOk(ctx)
+
+function writeOk(ctx: Context): void {
   ctx.status = 200
-  ctx.type = JSON_CONTENT_TYPE
+  // The header itself: the `type` setter would look the media type up in mime-types on every callback.
+  ctx.set('Content-Type', JSON_CONTENT_TYPE)
   ctx.body = OK_ANSWER
 }
 
@@ -75,6 +78,7 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
   const activity = deps.activity ?? noActivity
   const readBody = createBodyReader(deps.bodyLimitBytes)
   const keepBody = deps.respond.forwardsBody === true
+  const answersOk = deps.respond === answerOk
   const authenticate = createAuthenticator(deps.policy)
 
   function reject(ctx: Context, rejection: CallbackRejection, query: CallbackQuery | undefined): void {
@@ -145,7 +149,8 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
           'callback accepted',
         )
       }
-      // Answering OK is synchronous: no promise to wait for unless the responder forwards.
+      // Answering OK is synchronous and needs nothing of the callback: no object to build, no promise.
+      if (answersOk) return writeOk(ctx)
       const answered = deps.respond(ctx, { query, rawQuery: ctx.querystring, body, payload })
       if (answered !== undefined) await answered
     } catch (error) {
