@@ -22,11 +22,20 @@ export interface ApiEntry {
   live: boolean
 }
 
-/** The stored record of a tracked API: an ApiEntry without `live`, plus its label block. */
-export type ApiRecord = Omit<ApiEntry, 'live'> & StoredRecord
+/** The stored record of a tracked API: an ApiEntry without `live`, plus its key and label block. */
+export type ApiRecord = Omit<ApiEntry, 'live'> &
+  StoredRecord & {
+    /** `<sdkappid> <service name> <command>`: the API's key in the store and the series table. */
+    readonly key: string
+  }
+
+/** The records of the tracked APIs by SDKAppID, service name and command: see createApiSeries. */
+type ApiIndex = Map<string, Map<string, Map<string, ApiRecord>>>
 
 /** The store of the `tencent_chat_api_*` families, registered by createExporterMetrics. */
-export function createApiStore(help: Record<ApiFamily, string>): SeriesStore<ApiRecord> {
+export function createApiStore(help: Record<ApiFamily, string>): SeriesStore<ApiRecord> & {
+  readonly index: ApiIndex
+} {
   const families: FamilySpec<ApiRecord>[] = [
     family('tencent_chat_api_requests_per_second', 'gauge', 'live', (r) => r.request),
     family('tencent_chat_api_request_limit_per_second', 'gauge', 'kept', (r) => r.limit),
@@ -42,7 +51,23 @@ export function createApiStore(help: Record<ApiFamily, string>): SeriesStore<Api
   ): FamilySpec<ApiRecord> {
     return { name, help: help[name], type, presence, value }
   }
-  return new SeriesStore<ApiRecord>({ labelsOf: apiLabels, hasRatio: (r) => r.limit > 0, families })
+  // Each tracked API's record, found from an alert's names without building its key: the key of a new
+  // API is built once and kept on its record, so that the table and the store look it up by a string
+  // whose hash is known. An evicted API leaves the index with the store.
+  const index: ApiIndex = new Map()
+  const store = new SeriesStore<ApiRecord>({
+    labelsOf: apiLabels,
+    hasRatio: (r) => r.limit > 0,
+    families,
+    onForget: (r) => {
+      const services = index.get(r.sdkappid)
+      const commands = services?.get(r.serviceName)
+      commands?.delete(r.command)
+      if (commands?.size === 0) services?.delete(r.serviceName)
+      if (services?.size === 0) index.delete(r.sdkappid)
+    },
+  })
+  return Object.assign(store, { index })
 }
 
 export type ApiFamily =
@@ -65,22 +90,25 @@ export function createApiSeries(metrics: ExporterMetrics, limits: SeriesLimits) 
   const tracked = createTrackedSeries({ limits, store, tracked: metrics.trackedApis })
   return {
     record(sdkAppId: string, alert: RequestOverLimitAlert, nowMs: number): RecordOutcome {
+      let record = store.index.get(sdkAppId)?.get(alert.serviceName)?.get(alert.command)
       // Label values never contain a space (SPEC §3), so the key is unambiguous.
-      const key = `${sdkAppId} ${alert.serviceName} ${alert.command}`
+      const key = record?.key ?? `${sdkAppId} ${alert.serviceName} ${alert.command}`
       const outcome = tracked.admit(key, nowMs)
       if (outcome === 'dropped') return outcome
-      let record = store.get(key)
       if (record === undefined) {
         const names = { sdkappid: sdkAppId, serviceName: alert.serviceName, command: alert.command }
         record = {
           ...names,
+          key,
           request: 0,
           limit: 0,
           alerts: 0,
           lastAlertMs: 0,
           labelBlock: formatLabelBlock(apiLabels(names)),
           texts: undefined,
+          shown: 0,
         }
+        indexRecord(store.index, record)
       }
       record.request = alert.request
       record.limit = alert.limit
@@ -116,3 +144,17 @@ export function createApiSeries(metrics: ExporterMetrics, limits: SeriesLimits) 
 }
 
 export type ApiSeries = ReturnType<typeof createApiSeries>
+
+function indexRecord(index: ApiIndex, record: ApiRecord): void {
+  let services = index.get(record.sdkappid)
+  if (services === undefined) {
+    services = new Map()
+    index.set(record.sdkappid, services)
+  }
+  let commands = services.get(record.serviceName)
+  if (commands === undefined) {
+    commands = new Map()
+    services.set(record.serviceName, commands)
+  }
+  commands.set(record.command, record)
+}

@@ -71,6 +71,7 @@ export function createGroupQuotaSeries(metrics: ExporterMetrics, limits: SeriesL
           lastAlertMs: 0,
           labelBlock: formatLabelBlock({ sdkappid }),
           texts: undefined,
+          shown: 0,
         }
       }
       record.quotaUsed = alarm.quotaUsed

@@ -10,7 +10,16 @@ export interface StoredRecord {
    * next changes (`SeriesStore.alerted`): a scrape does not format its ratios and timestamps again.
    */
   texts: Array<string | undefined> | undefined
+  /**
+   * Which of the store's presences show the record now (KEPT, LIVE, RATIO bits), kept by the store so
+   * that an alert needs no lookup to know it: 0 for a record the store has not seen.
+   */
+  shown: number
 }
+
+const KEPT = 1
+const LIVE = 2
+const RATIO = 4
 
 /**
  * When a family shows a record's sample, as the prom-client metric it replaces held it:
@@ -35,6 +44,8 @@ export interface SeriesStoreOptions<R> {
   hasRatio: (record: R) => boolean
   /** The families, in the order they are registered and rendered. */
   families: FamilySpec<R>[]
+  /** Told of a record the store forgets (evicted), e.g. to drop it from an index of the owner's. */
+  onForget?: (record: R) => void
 }
 
 /**
@@ -52,9 +63,11 @@ export class SeriesStore<R extends StoredRecord> {
   readonly #ratio = new Map<string, R>()
   readonly families: DirectFamily[]
   readonly #hasRatio: (record: R) => boolean
+  readonly #onForget: ((record: R) => void) | undefined
 
   constructor(options: SeriesStoreOptions<R>) {
     this.#hasRatio = options.hasRatio
+    this.#onForget = options.onForget
     const members: Record<Presence, Map<string, R>> = {
       kept: this.#kept,
       live: this.#live,
@@ -75,36 +88,46 @@ export class SeriesStore<R extends StoredRecord> {
   }
 
   isLive(key: string): boolean {
-    return this.#live.has(key)
+    return ((this.#kept.get(key)?.shown ?? 0) & LIVE) !== 0
   }
 
   /**
    * The record of `key` was updated by an alert (a new record is added): it is live, with or without a
    * ratio, and its sample values are formatted afresh at the next scrape. Every change of a record's
-   * numbers goes through here.
+   * numbers goes through here. The record's `shown` bits say where it is already: no lookups.
    */
   alerted(key: string, record: R): void {
     record.texts = undefined
-    if (!this.#kept.has(key)) {
+    const shown = record.shown
+    if ((shown & KEPT) === 0) {
       if (!ASCII.test(record.labelBlock)) throw new Error(`label block is not ASCII: ${record.labelBlock}`)
       this.#kept.set(key, record)
     }
-    if (!this.#live.has(key)) this.#live.set(key, record)
-    if (!this.#hasRatio(record)) this.#ratio.delete(key)
-    else if (!this.#ratio.has(key)) this.#ratio.set(key, record)
+    if ((shown & LIVE) === 0) this.#live.set(key, record)
+    const ratio = this.#hasRatio(record)
+    if (!ratio) {
+      if ((shown & RATIO) !== 0) this.#ratio.delete(key)
+    } else if ((shown & RATIO) === 0) this.#ratio.set(key, record)
+    record.shown = KEPT | LIVE | (ratio ? RATIO : 0)
   }
 
   /** The TTL passed: the live and ratio samples go, the kept ones stay. */
   expire(key: string): void {
+    const record = this.#kept.get(key)
+    if (record !== undefined) record.shown &= KEPT
     this.#live.delete(key)
     this.#ratio.delete(key)
   }
 
   /** Evicted: every sample of the record goes. */
   forget(key: string): void {
+    const record = this.#kept.get(key)
     this.#kept.delete(key)
     this.#live.delete(key)
     this.#ratio.delete(key)
+    if (record === undefined) return
+    record.shown = 0
+    this.#onForget?.(record)
   }
 
   /** Every tracked record with its key, in the order of the kept families. */

@@ -72,6 +72,36 @@ describe('ApiSeries.entries', () => {
     expect(api.record('1400000001', alert('c', 1), 60_001)).toBe('new') // a expired and is evicted
     expect([...api.entries(60_001)].map((e) => e.command)).toEqual(['b', 'c'])
   })
+
+  it('keeps its index of APIs to the tracked ones through evictions, and counts a returning API afresh', () => {
+    const limits = { alertTtlSeconds: 1, maxSeries: 3 }
+    const metrics = createExporterMetrics(new Registry(), { version: 'test', alertTtlSeconds: 1 })
+    const api = createApiSeries(metrics, limits)
+    const indexed = () =>
+      [...metrics.apiStore.index].flatMap(([app, services]) =>
+        [...services].flatMap(([service, commands]) =>
+          [...commands.keys()].map((c) => `${app} ${service} ${c}`),
+        ),
+      )
+    for (let i = 0; i < 40; i++) {
+      // Every alert comes after the others expired: each new API evicts the oldest.
+      api.record(
+        String(1400000000 + (i % 5)),
+        { ...alert(`cmd${i % 7}`, i), serviceName: `svc${i % 2}` },
+        i * 2000,
+      )
+      expect(indexed().sort()).toEqual(
+        [...api.entries(i * 2000)].map((e) => `${e.sdkappid} ${e.serviceName} ${e.command}`).sort(),
+      )
+    }
+    expect(indexed()).toHaveLength(3)
+    // An evicted API that comes back starts from one alert again.
+    const [first] = [...api.entries(80_000)]
+    if (first === undefined) throw new Error('no entry')
+    for (let i = 0; i < 3; i++) api.record('1400000009', alert(`other${i}`, 1), 100_000 + i)
+    api.record(first.sdkappid, { ...alert(first.command, 5), serviceName: first.serviceName }, 200_000)
+    expect([...api.entries(200_000)].find((e) => e.command === first.command)?.alerts).toBe(1)
+  })
 })
 
 describe('GroupQuotaSeries.entries', () => {
