@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent } from 'undici'
-import { computeSign } from '../src/auth/signature.js'
+import { postAlert } from '../bench/lib/callbacks.js'
 
 const TOKEN = 'measure-memory-token'
 const SDKAPPID = '1400000001'
@@ -65,30 +65,11 @@ async function start(): Promise<{ child: ChildProcess; callback: string; metrics
   }
 }
 
-async function alert(base: string, command: string, request: number): Promise<void> {
-  const requestTime = Math.floor(Date.now() / 1000)
-  const query = new URLSearchParams({
-    SdkAppid: SDKAPPID,
-    CallbackCommand: 'Alert.RequestOverLimit',
-    contenttype: 'json',
-    OptPlatform: 'RESTAPI',
-    Sign: computeSign(TOKEN, requestTime),
-    RequestTime: String(requestTime),
-  })
-  const response = await fetch(`${base}/callback?${query}`, {
-    method: 'POST',
-    body: JSON.stringify({
-      CallbackCommand: 'Alert.RequestOverLimit',
-      ServiceName: 'openim',
-      Command: command,
-      Request: request,
-      Limit: 200,
-    }),
-    // @ts-expect-error undici's dispatcher option, not in the DOM fetch types
+function alert(base: string, command: string, request: number): Promise<void> {
+  return postAlert(base, { sdkAppId: SDKAPPID, serviceName: 'openim', command }, request, {
+    token: TOKEN,
     dispatcher: agent,
   })
-  await response.arrayBuffer()
-  if (response.status !== 200) throw new Error(`callback answered ${response.status}`)
 }
 
 async function scrape(url: string): Promise<number> {

@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { Agent } from 'undici'
-import { computeSign } from '../src/auth/signature.js'
+import { postAlert } from '../bench/lib/callbacks.js'
 
 const TOKEN = 'stalled-readers-token'
 const SDKAPPID = '1400000001'
@@ -121,31 +121,17 @@ async function startExporter(main: string, apis: number): Promise<{ child: Child
 async function fill(base: string, apis: number): Promise<void> {
   // Its own pool, closed at the end: its keep-alive connections must not count as readers'.
   const agent = new Agent({ connections: 16 })
-  const alert = async (index: number) => {
-    const requestTime = Math.floor(Date.now() / 1000)
-    const query = new URLSearchParams({
-      SdkAppid: SDKAPPID,
-      CallbackCommand: 'Alert.RequestOverLimit',
-      contenttype: 'json',
-      OptPlatform: 'RESTAPI',
-      Sign: computeSign(TOKEN, requestTime),
-      RequestTime: String(requestTime),
-    })
-    const response = await fetch(`${base}/callback?${query}`, {
-      method: 'POST',
-      body: JSON.stringify({
-        CallbackCommand: 'Alert.RequestOverLimit',
-        ServiceName: `service${index % 40}`,
-        Command: `command${String(index).padStart(5, '0')}`,
-        Request: 190,
-        Limit: 200,
-      }),
-      // @ts-expect-error undici's dispatcher option, not in the DOM fetch types
-      dispatcher: agent,
-    })
-    await response.arrayBuffer()
-    if (response.status !== 200) throw new Error(`callback answered ${response.status}`)
-  }
+  const alert = (index: number) =>
+    postAlert(
+      base,
+      {
+        sdkAppId: SDKAPPID,
+        serviceName: `service${index % 40}`,
+        command: `command${String(index).padStart(5, '0')}`,
+      },
+      190,
+      { token: TOKEN, dispatcher: agent },
+    )
   for (let next = 0; next < apis; ) {
     await Promise.all(Array.from({ length: 16 }, () => (next < apis ? alert(next++) : null)))
   }

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici'
 import { computeSign } from '../../src/auth/signature.js'
 
 export const TOKEN = 'bench-token-0123456789'
@@ -48,14 +49,18 @@ export function sdkAppIdsFor(count: number): string {
 }
 
 /** The path and query Chat would call, signed for `nowSeconds` (valid for MAX_CLOCK_SKEW_SECONDS). */
-export function signedPath(sdkAppId: string, nowSeconds = Math.floor(Date.now() / 1000)): string {
+export function signedPath(
+  sdkAppId: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+  token = TOKEN,
+): string {
   const params = new URLSearchParams({
     SdkAppid: sdkAppId,
     CallbackCommand: 'Alert.RequestOverLimit',
     contenttype: 'json',
     OptPlatform: 'RESTAPI',
     RequestTime: String(nowSeconds),
-    Sign: computeSign(TOKEN, nowSeconds),
+    Sign: computeSign(token, nowSeconds),
   })
   return `${CALLBACK_PATH}?${params}`
 }
@@ -68,6 +73,26 @@ export function alertBody(api: Api, request: number, limit = 200): string {
     Request: request,
     Limit: limit,
   })
+}
+
+/**
+ * Posts one alert signed now, as Chat would, through `dispatcher` (an undici pool, so that the caller
+ * decides how many connections it uses), and fails unless it is answered 200.
+ */
+export async function postAlert(
+  base: string,
+  api: Api,
+  request: number,
+  options: { token?: string; limit?: number; dispatcher?: Dispatcher } = {},
+): Promise<void> {
+  const response = await fetch(`${base}${signedPath(api.sdkAppId, undefined, options.token)}`, {
+    method: 'POST',
+    body: alertBody(api, request, options.limit),
+    // @ts-expect-error undici's dispatcher option, not in the DOM fetch types
+    dispatcher: options.dispatcher,
+  })
+  await response.arrayBuffer()
+  if (response.status !== 200) throw new Error(`callback answered ${response.status}`)
 }
 
 export interface PreparedRequest {

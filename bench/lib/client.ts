@@ -1,5 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { Client, Pool } from 'undici'
 import { type Api, alertBody, signedPath } from './callbacks.js'
+import { cpuSeconds } from './process-cpu.js'
+import { max, median, round } from './stats.js'
 
 /** Sends one alert per API, `concurrency` at a time, each signed when sent; throws on any answer but 200. */
 export async function sendAlerts(baseUrl: string, apis: readonly Api[], concurrency = 32): Promise<void> {
@@ -103,4 +106,48 @@ export function startProbe(baseUrl: string, api: Api) {
       await client.close()
     },
   }
+}
+
+/**
+ * Runs `request` `count` times one after another: the median and slowest time to the last byte, and
+ * the server's CPU time per request (ms, `cpuDecimals` decimals; undefined where there is no /proc).
+ */
+export async function timeRepeated(
+  pid: number,
+  count: number,
+  request: () => Promise<{ ms: number }>,
+  cpuDecimals = 2,
+): Promise<{ medianMs: number; maxMs: number; cpuMs: number | undefined }> {
+  const times: number[] = []
+  const cpuBefore = cpuSeconds(pid)
+  for (let i = 0; i < count; i++) times.push((await request()).ms)
+  const cpuAfter = cpuSeconds(pid)
+  return {
+    medianMs: round(median(times), 2),
+    maxMs: round(max(times), 2),
+    cpuMs:
+      cpuBefore === undefined || cpuAfter === undefined
+        ? undefined
+        : round(((cpuAfter - cpuBefore) * 1000) / count, cpuDecimals),
+  }
+}
+
+/**
+ * Probe callbacks on one connection for `seconds` with nothing else going on, then for `seconds` more
+ * while `load` runs back to back (called with 0, 1, 2, …): the probes' latencies in each phase.
+ */
+export async function probeQuietThenLoaded(
+  baseUrl: string,
+  api: Api,
+  seconds: number,
+  load: (i: number) => Promise<unknown>,
+): Promise<{ quiet: number[]; loaded: number[] }> {
+  const probe = startProbe(baseUrl, api)
+  const quietFrom = performance.now()
+  await delay(seconds * 1000)
+  const loadedFrom = performance.now()
+  for (let i = 0; performance.now() - loadedFrom < seconds * 1000; i++) await load(i)
+  const loadedTo = performance.now()
+  await probe.stop()
+  return { quiet: probe.between(quietFrom, loadedFrom), loaded: probe.between(loadedFrom, loadedTo) }
 }

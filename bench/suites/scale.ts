@@ -2,8 +2,7 @@ import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { type Builds, ROOT } from '../lib/build.js'
 import { apiCatalog, sdkAppIdsFor } from '../lib/callbacks.js'
-import { metricsScraper, sampleOf, sendAlerts, startProbe } from '../lib/client.js'
-import { cpuSeconds } from '../lib/process-cpu.js'
+import { metricsScraper, probeQuietThenLoaded, sampleOf, sendAlerts, timeRepeated } from '../lib/client.js'
 import { max, median, quantile, round } from '../lib/stats.js'
 import { startExporter } from '../lib/targets.js'
 
@@ -122,35 +121,22 @@ export async function benchScale(options: ScaleOptions): Promise<SizeFigures[]> 
       for (const variant of SCRAPE_VARIANTS) {
         const first = await scraper.scrape(variant.headers, variant.name === 'text')
         if (first.text !== undefined) samples = first.text.split('\n').filter((l) => l && l[0] !== '#').length
-        const times: number[] = []
-        const cpuBefore = cpuSeconds(exporter.pid)
-        for (let i = 0; i < options.scrapes; i++) times.push((await scraper.scrape(variant.headers)).ms)
-        const cpuAfter = cpuSeconds(exporter.pid)
         scrapes.push({
           variant: variant.name,
           bytes: first.bytes,
-          medianMs: round(median(times), 2),
-          maxMs: round(max(times), 2),
-          cpuMs:
-            cpuBefore === undefined || cpuAfter === undefined
-              ? undefined
-              : round(((cpuAfter - cpuBefore) * 1000) / options.scrapes, 1),
+          ...(await timeRepeated(exporter.pid, options.scrapes, () => scraper.scrape(variant.headers), 1)),
         })
       }
 
-      const probe = startProbe(exporter.url, probeApi)
-      const quietFrom = performance.now()
-      await delay(options.stallSeconds * 1000)
-      const scrapingFrom = performance.now()
-      for (let i = 0; performance.now() - scrapingFrom < options.stallSeconds * 1000; i++) {
-        await scraper.scrape(
-          (SCRAPE_VARIANTS[i % SCRAPE_VARIANTS.length] as (typeof SCRAPE_VARIANTS)[number]).headers,
-        )
-      }
-      const scrapingTo = performance.now()
-      await probe.stop()
-      const quiet = probe.between(quietFrom, scrapingFrom)
-      const scraping = probe.between(scrapingFrom, scrapingTo)
+      const { quiet, loaded: scraping } = await probeQuietThenLoaded(
+        exporter.url,
+        probeApi,
+        options.stallSeconds,
+        (i) =>
+          scraper.scrape(
+            (SCRAPE_VARIANTS[i % SCRAPE_VARIANTS.length] as (typeof SCRAPE_VARIANTS)[number]).headers,
+          ),
+      )
 
       const figures: SizeFigures = {
         apis: size,

@@ -1,9 +1,7 @@
-import { setTimeout as delay } from 'node:timers/promises'
 import { Client } from 'undici'
 import type { Builds } from '../lib/build.js'
 import { apiCatalog, sdkAppIdsFor } from '../lib/callbacks.js'
-import { sendAlerts, startProbe } from '../lib/client.js'
-import { cpuSeconds } from '../lib/process-cpu.js'
+import { probeQuietThenLoaded, sendAlerts, timeRepeated } from '../lib/client.js'
 import { max, median, round } from '../lib/stats.js'
 import { startExporter } from '../lib/targets.js'
 
@@ -69,33 +67,19 @@ export async function benchStatus(options: StatusOptions): Promise<StatusFigures
     const paths: StatusPathFigures[] = []
     for (const path of PATHS) {
       const first = await get(path)
-      const times: number[] = []
-      const cpuBefore = cpuSeconds(exporter.pid)
-      for (let i = 0; i < options.requests; i++) times.push((await get(path)).ms)
-      const cpuAfter = cpuSeconds(exporter.pid)
       paths.push({
         path,
         bytes: first.bytes,
-        medianMs: round(median(times), 2),
-        maxMs: round(max(times), 2),
-        cpuMs:
-          cpuBefore === undefined || cpuAfter === undefined
-            ? undefined
-            : round(((cpuAfter - cpuBefore) * 1000) / options.requests, 2),
+        ...(await timeRepeated(exporter.pid, options.requests, () => get(path))),
       })
     }
 
-    const probe = startProbe(exporter.url, probeApi)
-    const quietFrom = performance.now()
-    await delay(options.stallSeconds * 1000)
-    const loadingFrom = performance.now()
-    for (let i = 0; performance.now() - loadingFrom < options.stallSeconds * 1000; i++) {
-      await get(PATHS[i % PATHS.length] as string)
-    }
-    const loadingTo = performance.now()
-    await probe.stop()
-    const quiet = probe.between(quietFrom, loadingFrom)
-    const loading = probe.between(loadingFrom, loadingTo)
+    const { quiet, loaded: loading } = await probeQuietThenLoaded(
+      exporter.url,
+      probeApi,
+      options.stallSeconds,
+      (i) => get(PATHS[i % PATHS.length] as string),
+    )
     const figures: StatusFigures = {
       apis: options.apis,
       paths,
