@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort } from '../test/helpers/free-port.js'
-import { buildAll, removeBuilds } from './lib/build.js'
+import { buildAll, buildExporterAt, removeBuilds } from './lib/build.js'
 import { alertRequests, apiCatalog, CALLBACK_PATH, sdkAppIdsFor, TOKEN } from './lib/callbacks.js'
 import { killAll, type ServerProcess, spawnServer } from './lib/children.js'
 import { runLoad } from './lib/load.js'
@@ -11,18 +11,22 @@ import { median } from './lib/stats.js'
 /**
  * Where the exporter's CPU per callback goes above the floor: variants of the same production build with
  * one part left out each, in alternating rounds of signed alerts over 32 connections. Usage:
- * `npx tsx bench/attribute.ts [--rounds 3] [--seconds 5] [--only floor,exporter]`. Prints the median server
- * CPU per request.
+ * `npx tsx bench/attribute.ts [--rounds 3] [--seconds 5] [--only floor,exporter] [--baseline REF]`. Prints the
+ * median server CPU per request. `--only main,baseline --baseline main` compares the working tree's
+ * exporter with main's.
  */
 const VARIANTS = {
   floor: 'Koa, @koa/router, koa-bodyparser answering OK (bench/servers/floor.ts)',
-  'floor+middlewares': "the floor with the exporter's request-duration and error-answer middlewares",
+  'floor+middlewares':
+    "the floor with the exporter's request-duration and error-answer middlewares",
   'exporter-without-token': 'the exporter without CALLBACK_TOKEN (no Sign check)',
   'exporter-without-default-metrics': "the exporter without prom-client's default metrics",
   'exporter-without-gc-observer': "the exporter with prom-client's default metrics but their GC observer",
   'exporter-without-eventloop-monitor':
     "the exporter with prom-client's default metrics but their event-loop-delay monitor",
   exporter: 'the exporter as it runs',
+  main: "this build's src/main.js, as a container runs it",
+  baseline: 'src/main.js built from --baseline REF (another commit, to compare a change in the same run)',
 } as const
 type Variant = keyof typeof VARIANTS
 
@@ -32,6 +36,8 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '5' },
     /** Comma-separated variants to run (default: all). */
     only: { type: 'string' },
+    /** A git ref whose src/main.js the `baseline` variant runs. */
+    baseline: { type: 'string' },
   },
 })
 
@@ -105,12 +111,17 @@ async function main(): Promise<void> {
   const src = dirname(builds.exporter)
   const apis = apiCatalog(300)
   const servers = {} as Record<Variant, ServerProcess>
-  const variants = (flags.only?.split(',') ?? Object.keys(VARIANTS)) as Variant[]
+  const variants = (flags.only?.split(',') ??
+    Object.keys(VARIANTS).filter((v) => v !== 'main' && v !== 'baseline')) as Variant[]
   for (const variant of variants) if (!(variant in VARIANTS)) throw new Error(`unknown variant ${variant}`)
+  if (variants.includes('baseline') && flags.baseline === undefined)
+    throw new Error('baseline needs --baseline REF')
   for (const variant of variants) {
     const port = await freePort()
     let entry = builds.floor
-    if (variant !== 'floor') {
+    if (variant === 'main') entry = builds.exporter
+    else if (variant === 'baseline') entry = buildExporterAt(flags.baseline as string)
+    else if (variant !== 'floor') {
       entry = join(dirname(builds.floor), `variant-${variant}.mjs`)
       writeFileSync(entry, variantSource(src, variant))
     }

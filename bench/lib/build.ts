@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,11 +19,11 @@ const SERVERS_DIR = join(RUN_DIR, 'servers')
  * is `npm test`'s job). package.json goes beside it, as in the Docker image, for the version.
  * Returns the path of the entry point.
  */
-function buildExporter(): string {
-  rmSync(BUILD_DIR, { recursive: true, force: true })
-  const configPath = join(ROOT, 'tsconfig.build.json')
+function buildExporter(root = ROOT, buildDir = BUILD_DIR): string {
+  rmSync(buildDir, { recursive: true, force: true })
+  const configPath = join(root, 'tsconfig.build.json')
   const { config } = ts.readConfigFile(configPath, ts.sys.readFile)
-  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, ROOT, undefined, configPath)
+  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, root, undefined, configPath)
   for (const file of parsed.fileNames) {
     if (file.endsWith('.d.ts')) continue
     const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
@@ -30,12 +31,32 @@ function buildExporter(): string {
       // package.json says "type": "module", so NodeNext emits ES modules: say so, file by file.
       compilerOptions: { ...parsed.options, module: ts.ModuleKind.ESNext, sourceMap: false },
     })
-    const out = join(BUILD_DIR, relative(ROOT, file)).replace(/\.ts$/, '.js')
+    const out = join(buildDir, relative(root, file)).replace(/\.ts$/, '.js')
     mkdirSync(dirname(out), { recursive: true })
     writeFileSync(out, outputText)
   }
-  copyFileSync(join(ROOT, 'package.json'), join(BUILD_DIR, 'package.json'))
-  return join(BUILD_DIR, 'src/main.js')
+  copyFileSync(join(root, 'package.json'), join(buildDir, 'package.json'))
+  return join(buildDir, 'src/main.js')
+}
+
+/**
+ * The production build of another commit (`git archive` of its sources into this run's directory),
+ * for comparing a change with what it changes in the same run. Returns the path of its entry point.
+ */
+export function buildExporterAt(ref: string): string {
+  const root = join(RUN_DIR, 'baseline')
+  rmSync(root, { recursive: true, force: true })
+  mkdirSync(root, { recursive: true })
+  const archive = execFileSync(
+    'git',
+    ['archive', ref, 'src', 'package.json', 'tsconfig.json', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  )
+  execFileSync('tar', ['-x', '-C', root], { input: archive })
+  return buildExporter(root, join(root, 'build'))
 }
 
 /**
