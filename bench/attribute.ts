@@ -18,7 +18,7 @@ import { median } from './lib/stats.js'
 const VARIANTS = {
   floor: 'Koa, @koa/router, koa-bodyparser answering OK (bench/servers/floor.ts)',
   'floor+middlewares':
-    "the floor with the exporter's request-duration and error-answer middlewares",
+    "the floor with the exporter's middleware in front of every request (duration, error answers)",
   'exporter-without-token': 'the exporter without CALLBACK_TOKEN (no Sign check)',
   'exporter-without-default-metrics': "the exporter without prom-client's default metrics",
   'exporter-without-gc-observer': "the exporter with prom-client's default metrics but their GC observer",
@@ -52,8 +52,7 @@ import { Registry } from 'prom-client'
 import { createExporter } from '${src}/app.js'
 import { systemClock } from '${src}/clock.js'
 import { loadConfig } from '${src}/config/config.js'
-import { errorAnswers } from '${src}/http/error-answers.js'
-import { requestDuration } from '${src}/http/request-duration.js'
+import { everyRequest } from '${src}/http/every-request.js'
 import { createLogger } from '${src}/logging/logger.js'
 import { createExporterMetrics } from '${src}/metrics/exporter-metrics.js'
 const variant = ${JSON.stringify(variant)}
@@ -70,8 +69,7 @@ if (variant === 'floor+middlewares') {
   })
   app = new Koa()
   app.silent = true
-  app.use(requestDuration(metrics))
-  app.use(errorAnswers(createLogger('warn')))
+  app.use(everyRequest(metrics, createLogger('warn')))
   app.use(router.routes())
   app.use(router.allowedMethods())
 } else {

@@ -10,11 +10,10 @@ import {
   type CallbackResponder,
   createCallbackHandler,
 } from './http/callback-route.js'
-import { errorAnswers } from './http/error-answers.js'
+import { everyRequest } from './http/every-request.js'
 import { createMetricsHandler } from './http/metrics-route.js'
 import { oneAtATime } from './http/one-at-a-time.js'
 import { addProbeRoutes, PROBE_PATHS, type Readiness } from './http/probe-routes.js'
-import { requestDuration } from './http/request-duration.js'
 import { sendDeadline } from './http/send-deadline.js'
 import { addStatusPointer, addStatusRoutes } from './http/status-page.js'
 import type { Logger } from './logging/logger.js'
@@ -163,10 +162,9 @@ export function createExporter(deps: ExporterDeps): Exporter {
     }
     if (routes.callbacks) router.post(literalPath(config.callbackPath), handleCallback)
     const app = new Koa({ proxy: false })
-    // Koa's own error logging would print stack traces for client errors; errorAnswers logs instead.
+    // Koa's own error logging would print stack traces for client errors; everyRequest logs instead.
     app.silent = true
-    app.use(requestDuration(metrics))
-    app.use(errorAnswers(logger))
+    app.use(everyRequest(metrics, logger))
     // WEB_CONFIG_FILE governs the listener that serves /metrics, except the callback path and probes.
     if (routes.metrics && config.webConfig) {
       const openPaths = new Set<string>([...PROBE_PATHS, ...(routes.callbacks ? [config.callbackPath] : [])])

@@ -1,24 +1,43 @@
-import type { Context, Next } from 'koa'
+import type { Context } from 'koa'
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
 
-/** Observes every request's duration by route pattern (never the raw path: unbounded), method and status. */
-export function requestDuration(metrics: ExporterMetrics) {
-  return async function observeDuration(ctx: Context, next: Next): Promise<void> {
-    const start = process.hrtime.bigint()
-    try {
-      await next()
-    } finally {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9
-      const route = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute
-      metrics.httpRequestDuration.observe(
-        {
-          route: typeof route === 'string' ? route : 'unmatched',
-          method: KNOWN_METHODS.has(ctx.method) ? ctx.method : 'OTHER',
-          status: String(ctx.status),
-        },
-        seconds,
-      )
+type DurationLabels = { route: string; method: string; status: string }
+
+/**
+ * Observes a request's duration by route pattern (never the raw path: unbounded), method and status,
+ * from the `performance.now()` of its arrival. `everyRequest` (every-request.ts) calls it for every
+ * request.
+ */
+export function createDurationObserver(metrics: ExporterMetrics) {
+  // One label object per (route, method, status), kept, instead of one per request: the routes are the
+  // router's patterns and `unmatched`, the methods KNOWN_METHODS and OTHER, the statuses 100-599.
+  const labelSets = new Map<string, Map<string, Map<number, DurationLabels>>>()
+
+  function labelsOf(ctx: Context): DurationLabels {
+    const matched = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute
+    const route = typeof matched === 'string' ? matched : 'unmatched'
+    const method = KNOWN_METHODS.has(ctx.method) ? ctx.method : 'OTHER'
+    const status = ctx.status
+    let methods = labelSets.get(route)
+    if (methods === undefined) {
+      methods = new Map()
+      labelSets.set(route, methods)
     }
+    let statuses = methods.get(method)
+    if (statuses === undefined) {
+      statuses = new Map()
+      methods.set(method, statuses)
+    }
+    let labels = statuses.get(status)
+    if (labels === undefined) {
+      labels = { route, method, status: String(status) }
+      statuses.set(status, labels)
+    }
+    return labels
+  }
+
+  return function observeDuration(ctx: Context, startMs: number): void {
+    metrics.httpRequestDuration.observe(labelsOf(ctx), (performance.now() - startMs) / 1000)
   }
 }
 
