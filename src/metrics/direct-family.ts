@@ -8,7 +8,7 @@ import type { ExpositionWriter } from './exposition-writer.js'
  * is created, instead of five labelled prom-client metrics hashing the labels on every alert and
  * formatting them on every scrape.
  *
- * `writeSamples` serves `/metrics` (src/metrics/render-metrics.ts); `get` is prom-client's interface
+ * `sampleWriter` serves `/metrics` (src/metrics/render-metrics.ts); `get` is prom-client's interface
  * (`registry.metrics()`, `getMetricsAsJSON()`, `getSingleMetric(name).get()`), so that the family
  * reads the same through either.
  */
@@ -17,14 +17,19 @@ export interface DirectFamily {
   readonly help: string
   readonly type: 'counter' | 'gauge'
   readonly aggregator: 'sum'
-  /** How many samples `writeSamples` would write now. */
+  /** How many samples the family has now. */
   readonly size: number
   /**
-   * Writes every sample as `\n<name><label block> <value>`, ASCII only, in the order prom-client would
-   * hold them. A counter's name ends in `_total`, so that its samples read the same in the text format
-   * and in OpenMetrics. Synchronous, so that the family cannot change while it is written.
+   * The family's samples as of now, to be written in slices: each call of the returned function writes
+   * up to `max` more samples as `\n<name><label block> <value>`, ASCII only, in the order prom-client
+   * would hold them, and returns how many it wrote (fewer than `max` once all are written). A counter's
+   * name ends in `_total`, so that its samples read the same in the text format and in OpenMetrics.
+   *
+   * The label sets are those of the moment `sampleWriter()` is called, so that a family written over
+   * several turns of the event loop (callbacks answered in between) shows each label set once, even if
+   * an alert or a sweep moves it meanwhile; each value is read when its slice is written.
    */
-  writeSamples(out: ExpositionWriter): void
+  sampleWriter(): (out: ExpositionWriter, max: number) => number
   get(): Promise<{
     name: string
     help: string
@@ -35,7 +40,7 @@ export interface DirectFamily {
 }
 
 export function isDirectFamily(metric: object): metric is DirectFamily {
-  return typeof (metric as Partial<DirectFamily>).writeSamples === 'function'
+  return typeof (metric as Partial<DirectFamily>).sampleWriter === 'function'
 }
 
 /** Registers a direct family; prom-client's registry only needs `name`, `type` and `get()` of it. */
