@@ -1,6 +1,7 @@
 import type { Context } from 'koa'
 import { type AuthPolicy, createAuthenticator } from '../auth/authenticate.js'
 import type { Clock } from '../clock.js'
+import { innerMap } from '../inner-map.js'
 import { createLogThrottle } from '../logging/log-throttle.js'
 import type { Logger } from '../logging/logger.js'
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
@@ -176,19 +177,15 @@ function createCallbackCounter(metrics: ExporterMetrics, maxSeries: number) {
   let pairs = 0
   const overflow = { sdkappid: '_other', callback_command: '_other' }
   return (query: CallbackQuery): void => {
-    let commands = labelSets.get(query.sdkAppId)
-    let labels = commands?.get(query.callbackCommand)
+    let labels = labelSets.get(query.sdkAppId)?.get(query.callbackCommand)
     if (labels === undefined) {
+      // Nothing is kept for a pair past the cap, not even an empty map for its SDKAppID.
       if (pairs >= maxSeries) {
         metrics.callbacks.inc(overflow)
         return
       }
       labels = { sdkappid: query.sdkAppId, callback_command: query.callbackCommand }
-      if (commands === undefined) {
-        commands = new Map()
-        labelSets.set(query.sdkAppId, commands)
-      }
-      commands.set(query.callbackCommand, labels)
+      innerMap(labelSets, query.sdkAppId).set(query.callbackCommand, labels)
       pairs++
     }
     metrics.callbacks.inc(labels)

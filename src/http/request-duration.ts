@@ -1,4 +1,5 @@
 import type { Context } from 'koa'
+import { innerMap } from '../inner-map.js'
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
 
 type DurationLabels = { route: string; method: string; status: string }
@@ -18,16 +19,7 @@ export function createDurationObserver(metrics: ExporterMetrics) {
     const route = typeof matched === 'string' ? matched : 'unmatched'
     const method = KNOWN_METHODS.has(ctx.method) ? ctx.method : 'OTHER'
     const status = ctx.status
-    let methods = labelSets.get(route)
-    if (methods === undefined) {
-      methods = new Map()
-      labelSets.set(route, methods)
-    }
-    let statuses = methods.get(method)
-    if (statuses === undefined) {
-      statuses = new Map()
-      methods.set(method, statuses)
-    }
+    const statuses = innerMap(innerMap(labelSets, route), method)
     let labels = statuses.get(status)
     if (labels === undefined) {
       labels = { route, method, status: String(status) }

@@ -1,3 +1,4 @@
+import { innerMap } from '../inner-map.js'
 import { formatLabelBlock } from '../metrics/direct-family.js'
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
 import type { RequestOverLimitAlert } from '../protocol/payloads.js'
@@ -108,7 +109,7 @@ export function createApiSeries(metrics: ExporterMetrics, limits: SeriesLimits) 
           texts: undefined,
           shown: 0,
         }
-        indexRecord(store.index, record)
+        innerMap(innerMap(store.index, sdkAppId), alert.serviceName).set(alert.command, record)
       }
       record.request = alert.request
       record.limit = alert.limit
@@ -144,17 +145,3 @@ export function createApiSeries(metrics: ExporterMetrics, limits: SeriesLimits) 
 }
 
 export type ApiSeries = ReturnType<typeof createApiSeries>
-
-function indexRecord(index: ApiIndex, record: ApiRecord): void {
-  let services = index.get(record.sdkappid)
-  if (services === undefined) {
-    services = new Map()
-    index.set(record.sdkappid, services)
-  }
-  let commands = services.get(record.serviceName)
-  if (commands === undefined) {
-    commands = new Map()
-    services.set(record.serviceName, commands)
-  }
-  commands.set(record.command, record)
-}

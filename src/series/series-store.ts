@@ -135,10 +135,9 @@ export class SeriesStore<R extends StoredRecord> {
   }
 }
 
-// Label blocks are written as one byte per character (ExpositionWriter.writeAscii).
-
 /** The longest rope of sample lines written at once: well under V8's 128 KiB large-object threshold. */
 const ROPE_CHARS = 64 * 1024
+/** Label blocks are written as one byte per character (ExpositionWriter.writeAscii): checked once per record. */
 const ASCII = /^[\x20-\x7e]*$/
 
 function directFamily<R extends StoredRecord>(
