@@ -1,10 +1,8 @@
 import type Router from '@koa/router'
 import type { Context, Middleware } from 'koa'
 import { type PageContext, renderStatusPage } from '../status/render-page.js'
-import type { StatusDocument } from '../status/status-data.js'
+import { STATUS_JSON_PATH, type StatusDocument } from '../status/status-data.js'
 import { STATUS_STYLE_HASH } from '../status/style.js'
-
-export const STATUS_JSON_PATH = '/api/v1/status'
 
 /**
  * Nothing may load from anywhere (no script, image, font or frame); the one style element is allowed by

@@ -1,7 +1,12 @@
 import type { UpstreamOutcome } from '../proxy/upstream-metrics.js'
 import { formatAgo, formatDuration, formatIso, formatNumber, formatPercent } from './format.js'
 import { Html, html } from './html.js'
-import type { ApiStatus, GroupQuotaStatus, StatusDocument } from './status-data.js'
+import {
+  type ApiStatus,
+  type GroupQuotaStatus,
+  STATUS_JSON_PATH,
+  type StatusDocument,
+} from './status-data.js'
 import { STATUS_STYLE } from './style.js'
 
 /** At most this many APIs (and apps) are listed on the page; all of them are in /api/v1/status. */
@@ -79,7 +84,7 @@ function groupRows(apps: readonly GroupQuotaStatus[], context: PageContext): Htm
 
 const more = (count: number, what: string, context: PageContext) =>
   count > PAGE_ROWS
-    ? html`<p class="more muted">and ${formatNumber(count - PAGE_ROWS)} more ${what}, in <a href="/api/v1/status">/api/v1/status</a> and <a href="${context.metricsPath}">${context.metricsPath}</a>.</p>`
+    ? html`<p class="more muted">and ${formatNumber(count - PAGE_ROWS)} more ${what}, in <a href="${STATUS_JSON_PATH}">${STATUS_JSON_PATH}</a> and <a href="${context.metricsPath}">${context.metricsPath}</a>.</p>`
     : ''
 
 function header(doc: StatusDocument, context: PageContext): Html {
@@ -221,7 +226,7 @@ ${refused.map(
 }
 
 <footer>
-<p><a href="${context.metricsPath}">Metrics</a><a href="/api/v1/status">Status as JSON</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a>${
+<p><a href="${context.metricsPath}">Metrics</a><a href="${STATUS_JSON_PATH}">Status as JSON</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a>${
     context.refreshSeconds
       ? html`<a href="/">Stop refreshing</a>`
       : html`<a href="/?refresh=10">Refresh every 10 s</a>`

@@ -3,6 +3,9 @@ import type { ApiEntry } from '../series/api-series.js'
 import type { GroupQuotaEntry } from '../series/group-quota-series.js'
 import type { ActivityRecorder } from './activity.js'
 
+/** Where the status document is served as JSON (http/status-page.ts) and linked from the page. */
+export const STATUS_JSON_PATH = '/api/v1/status'
+
 /** `GET /api/v1/status`: the status page's data. Names follow the metrics (SPEC §2); times are Unix seconds. */
 export interface StatusDocument {
   version: string
