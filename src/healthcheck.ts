@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import { DEFAULT_PORT } from './config/config.js'
 import { readWebConfigFile } from './web-config/web-config-file.js'
 
 /**
@@ -10,9 +11,11 @@ import { readWebConfigFile } from './web-config/web-config-file.js'
  * `METRICS_PORT`), the listener speaks only HTTPS. The certificate names the Service, not 127.0.0.1,
  * and this check talks to its own process, so it does not verify it. The probes never need basic auth.
  * A listener that requires client certificates cannot be checked without one: use METRICS_PORT.
+ * It reads only the variables it needs, not the whole configuration: an unusable token file must
+ * not make a running exporter (which keeps its tokens in force) look unhealthy.
  */
 function healthcheckTarget(env: Record<string, string | undefined>): { url: URL; tls: boolean } {
-  const port = env.PORT?.trim() || '10240'
+  const port = env.PORT?.trim() || String(DEFAULT_PORT)
   const webConfigFile = env.WEB_CONFIG_FILE?.trim()
   const metricsPortSet = (env.METRICS_PORT?.trim() ?? '') !== ''
   const tls = !metricsPortSet && !!webConfigFile && readWebConfigFile(webConfigFile).tls !== undefined

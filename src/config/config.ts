@@ -57,6 +57,9 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>
 
+/** The callback listener's port when PORT is unset (also where the Docker HEALTHCHECK looks). */
+export const DEFAULT_PORT = 10240
+
 const RESERVED_PATHS = ['/', '/metrics', '/api/v1/status', '/-/healthy', '/-/ready', '/healthz', '/readyz']
 
 // Environment variables are strings; an empty string means "unset", as in most exporters.
@@ -115,7 +118,7 @@ const callbackPathSchema = z
 
 const envSchema = z
   .object({
-    PORT: withDefault(portSchema, '10240'),
+    PORT: withDefault(portSchema, String(DEFAULT_PORT)),
     HOST: withDefault(z.string().trim().min(1), '0.0.0.0'),
     METRICS_PORT: z.preprocess(unsetIfEmpty, portSchema.optional()),
     CALLBACK_PATH: withDefault(callbackPathSchema, '/callback'),
