@@ -2,10 +2,11 @@ import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort } from '../test/helpers/free-port.js'
-import { buildAll, buildExporterAt, removeBuilds } from './lib/build.js'
+import { buildAll, buildExporterAt } from './lib/build.js'
 import { alertRequests, apiCatalog, CALLBACK_PATH, sdkAppIdsFor, TOKEN } from './lib/callbacks.js'
-import { killAll, type ServerProcess, spawnServer } from './lib/children.js'
+import { type ServerProcess, spawnServer } from './lib/children.js'
 import { runLoad } from './lib/load.js'
+import { runMain } from './lib/run-main.js'
 import { median } from './lib/stats.js'
 
 /**
@@ -165,12 +166,4 @@ async function main(): Promise<void> {
   await Promise.all(Object.values(servers).map((server) => server.stop()))
 }
 
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`attribute failed: ${(error as Error).stack ?? String(error)}\n`)
-    process.exitCode = 1
-  })
-  .finally(() => {
-    killAll()
-    removeBuilds()
-  })
+runMain('attribute', main)

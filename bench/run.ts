@@ -4,9 +4,9 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildAll, OUT_DIR, ROOT, removeBuilds } from './lib/build.js'
-import { killAll } from './lib/children.js'
+import { buildAll, OUT_DIR, ROOT } from './lib/build.js'
 import { describeMachine, gitDescribe } from './lib/machine.js'
+import { runMain } from './lib/run-main.js'
 import { type BenchResults, checkTargets, renderMarkdown } from './report.js'
 import { benchIngest } from './suites/ingest.js'
 import { benchProxy } from './suites/proxy.js'
@@ -212,12 +212,4 @@ async function main(): Promise<void> {
   log(`results: ${outFile}`)
 }
 
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`)
-    process.exitCode = 1
-  })
-  .finally(() => {
-    killAll()
-    removeBuilds()
-  })
+runMain('bench', main)
