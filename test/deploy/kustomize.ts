@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { parse, parseAllDocuments } from 'yaml'
+import { findTool } from '../helpers/tools.js'
 
 const run = promisify(execFile)
 
@@ -29,9 +30,6 @@ export const EXAMPLES = [
   'examples/native-sidecar',
   'examples/metrics-tls',
 ]
-
-/** The kustomize binary the tests run: the one scripts/install-test-tools.sh builds, or $KUSTOMIZE. */
-export const KUSTOMIZE = process.env.KUSTOMIZE ?? '/usr/local/bin/kustomize'
 
 /** Every directory under deploy/kubernetes that holds a kustomization.yaml, relative to it. */
 function findKustomizationFiles(dir = KUBERNETES_DIR): string[] {
@@ -66,7 +64,7 @@ export interface Rendered {
 
 /** Renders a kustomization with the real kustomize, the way a user would. */
 export async function kustomizeBuild(dir: string): Promise<Rendered> {
-  const { stdout, stderr } = await run(KUSTOMIZE, ['build', resolve(KUBERNETES_DIR, dir)], {
+  const { stdout, stderr } = await run(findTool('kustomize'), ['build', resolve(KUBERNETES_DIR, dir)], {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 30_000,
   })

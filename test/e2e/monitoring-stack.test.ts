@@ -4,6 +4,7 @@ import { monitoringConfig } from '../../prometheus/config.js'
 import { parseOptions } from '../../scripts/simulator/options.js'
 import { runSimulation, type SimulationSummary } from '../../scripts/simulator/run.js'
 import { SCRAPER_ACCEPT } from '../helpers/scraper-accept-headers.js'
+import { pinnedRelease, toolVersion } from '../helpers/tools.js'
 import {
   annotationQueries,
   panelQueries,
@@ -11,7 +12,6 @@ import {
   variableAsPromql,
   variableQueries,
 } from '../monitoring/dashboard-queries.js'
-import { pinnedRelease, toolVersion } from '../monitoring/tools.js'
 import { waitFor } from './support/processes.js'
 import { E2E_SDKAPPID, E2E_TOKEN, promQuery, type Stack, startStack } from './support/stack.js'
 

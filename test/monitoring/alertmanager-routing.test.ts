@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { monitoringConfig } from '../../prometheus/config.js'
 import { alertRules, ruleGroups } from '../../prometheus/src/rules.js'
+import { findTool, pinnedRelease, runTool, toolVersion } from '../helpers/tools.js'
 import { alertmanagerConfigFile, readYaml } from './paths.js'
-import { findTool, pinnedRelease, runTool, toolVersion } from './tools.js'
 
 interface AlertmanagerConfig {
   route: { group_by: string[] }

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { monitoringConfig } from '../../prometheus/config.js'
+import { findTool, pinnedRelease, runTool } from '../helpers/tools.js'
 import { readYaml, repoRoot, rulesFile } from './paths.js'
-import { findTool, pinnedRelease, runTool } from './tools.js'
 
 interface Service {
   build?: string

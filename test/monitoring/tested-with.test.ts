@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { pinnedRelease } from '../helpers/tools.js'
 import { repoRoot } from './paths.js'
-import { pinnedRelease } from './tools.js'
 
 describe("the README's Tested with section", () => {
   const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8')
