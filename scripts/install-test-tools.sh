@@ -323,8 +323,8 @@ step_kubernetes() {
   version=$(pin_version KUBERNETES)
   build kubernetes "$module" "$version" \
     "$module/cmd/kube-apiserver" "$module/cmd/kube-controller-manager" "$module/cmd/kubectl"
-  "$bin_dir/kube-apiserver" --version
-  "$bin_dir/kube-controller-manager" --version
+  echo "kube-apiserver $("$bin_dir/kube-apiserver" --version)"
+  echo "kube-controller-manager $("$bin_dir/kube-controller-manager" --version)"
   echo "kubectl $("$bin_dir/kubectl" version --client -o json | node -e 'process.stdout.write(JSON.parse(require("node:fs").readFileSync(0, "utf8")).clientVersion.gitVersion)')"
 }
 

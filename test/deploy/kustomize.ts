@@ -75,9 +75,12 @@ export async function kustomize(dir: string): Promise<KubeObject[]> {
   return (await kustomizeBuild(dir)).objects
 }
 
-/** The objects of a multi-document YAML stream, without the empty documents. */
+/**
+ * The objects of a multi-document YAML stream, without the empty documents, read as kubectl, helm and
+ * the API server read them: YAML 1.1, where `defaultMode: 0444` is octal (292), not 444.
+ */
 export function parseObjects(yaml: string): KubeObject[] {
-  return parseAllDocuments(yaml)
+  return parseAllDocuments(yaml, { version: '1.1' })
     .map((document) => document.toJS() as KubeObject | null)
     .filter((object): object is KubeObject => object !== null)
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { stringify } from 'yaml'
 import type { ControlPlane } from './control-plane.js'
 import type { Resource } from './objects.js'
+import { FinalError, settle } from './settle.js'
 
 // What the cluster tests ask the control plane: namespaces under the `restricted` Pod Security
 // Standard, every object in a namespace, the Pods the Deployments made, and what the API server
@@ -18,39 +18,16 @@ export const POD_SECURITY_LABELS = {
 /** Bounded waits for the controllers, generous for a loaded 2-core machine. */
 export const SETTLE_TIMEOUT_MS = 120_000
 
-/** What the cluster answered that no waiting will change: the test fails at once. */
-export class Refused extends Error {
-  override name = 'Refused'
-}
-
-/**
- * Polls `check` every half second until it returns a value, for at most SETTLE_TIMEOUT_MS. An error
- * is retried (a busy API server) unless it is Refused; the last one is reported on timeout.
- */
-export async function settle<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + SETTLE_TIMEOUT_MS
-  let lastError: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await check()
-      if (value !== undefined) return value
-    } catch (error) {
-      if (error instanceof Refused) throw error
-      lastError = error
-    }
-    await sleep(500)
-  }
-  throw new Error(
-    `timed out after ${SETTLE_TIMEOUT_MS} ms waiting for ${what}${lastError ? `: ${lastError}` : ''}`,
-  )
-}
+/** Polls `check` until the cluster settles into what it waits for, for at most SETTLE_TIMEOUT_MS. */
+const settleCluster = <T>(what: string, check: () => Promise<T | undefined>) =>
+  settle(what, check, SETTLE_TIMEOUT_MS)
 
 /** Creates a namespace labelled for `restricted`, once its `default` ServiceAccount exists. */
 export async function createRestrictedNamespace(cluster: ControlPlane, name: string): Promise<void> {
   const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: POD_SECURITY_LABELS } }
   await applyObjects(cluster, [namespace])
   // Pods that name no ServiceAccount get `default`; the controller manager makes it just after.
-  await settle(`the default ServiceAccount of namespace ${name}`, async () =>
+  await settleCluster(`the default ServiceAccount of namespace ${name}`, async () =>
     (await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', name])).code === 0 ? true : undefined,
   )
 }
@@ -116,8 +93,12 @@ export async function getObject(
   return JSON.parse(result.stdout) as Resource
 }
 
-/** The warning events of a namespace (a refused Pod is a FailedCreate event on its ReplicaSet). */
-export async function warningEvents(cluster: ControlPlane, namespace: string): Promise<string[]> {
+/**
+ * The warning events about a namespace's workloads: a Pod that admission refused is a FailedCreate
+ * event on its ReplicaSet. (Other objects' events are left out: a new API server's repair loop for
+ * Service IPs can report a Service it has not caught up with yet, ClusterIPNotAllocated, and mends it.)
+ */
+export async function workloadWarnings(cluster: ControlPlane, namespace: string): Promise<string[]> {
   const list = JSON.parse(
     await cluster.kubectlOk([
       'get',
@@ -129,10 +110,12 @@ export async function warningEvents(cluster: ControlPlane, namespace: string): P
       'json',
     ]),
   )
-  return (list.items as Resource[]).map(
-    (event) =>
-      `${event.involvedObject?.kind} ${event.involvedObject?.name}: ${event.reason}: ${event.message}`,
-  )
+  return (list.items as Resource[])
+    .filter((event) => ['Deployment', 'ReplicaSet', 'Pod'].includes(event.involvedObject?.kind ?? ''))
+    .map(
+      (event) =>
+        `${event.involvedObject?.kind} ${event.involvedObject?.name}: ${event.reason}: ${event.message}`,
+    )
 }
 
 const ownedBy = (object: Resource, owner: Resource) =>
@@ -145,9 +128,9 @@ const ownedBy = (object: Resource, owner: Resource) =>
  * ReplicaFailure condition. Returns the Pods of the current ReplicaSets.
  */
 export async function waitForAdmittedPods(cluster: ControlPlane, namespace: string): Promise<Resource[]> {
-  return settle(`the Deployments of ${namespace} to make their Pods`, async () => {
-    const refused = await warningEvents(cluster, namespace)
-    if (refused.length > 0) throw new Refused(`warning events in ${namespace}:\n${refused.join('\n')}`)
+  return settleCluster(`the Deployments of ${namespace} to make their Pods`, async () => {
+    const refused = await workloadWarnings(cluster, namespace)
+    if (refused.length > 0) throw new FinalError(`warning events in ${namespace}:\n${refused.join('\n')}`)
     const objects = await getObjects(cluster, namespace, ['deployments', 'replicasets', 'pods'])
     const pods: Resource[] = []
     for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
@@ -165,7 +148,7 @@ export async function waitForAdmittedPods(cluster: ControlPlane, namespace: stri
         (c: { type: string }) => c.type === 'ReplicaFailure',
       )
       if (failure)
-        throw new Refused(`ReplicaSet ${current.metadata.name}: ${failure.reason}: ${failure.message}`)
+        throw new FinalError(`ReplicaSet ${current.metadata.name}: ${failure.reason}: ${failure.message}`)
       const wanted: number = current.spec.replicas
       const made = objects.filter((o) => o.kind === 'Pod' && ownedBy(o, current))
       if (wanted === 0 || made.length !== wanted || current.status?.replicas !== wanted) return undefined
@@ -183,7 +166,7 @@ export async function waitForEmpty(
 ): Promise<string[]> {
   let left: Resource[] = []
   try {
-    await settle(`namespace ${namespace} to be emptied`, async () => {
+    await settleCluster(`namespace ${namespace} to be emptied`, async () => {
       left = (await everything(cluster, namespace)).filter((object) => !keep(object))
       return left.length === 0 ? true : undefined
     })

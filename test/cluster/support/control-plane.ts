@@ -4,10 +4,11 @@ import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { startTool, type Tool, waitFor } from '../../e2e/support/processes.js'
+import { startTool, type Tool } from '../../e2e/support/processes.js'
 import { freePort } from '../../helpers/free-port.js'
 import { findTool, prometheusOperatorCrds, runTool, type ToolResult } from '../../helpers/tools.js'
 import { makeControlPlanePki } from './pki.js'
+import { FinalError, settle } from './settle.js'
 
 // A Kubernetes control plane without nodes, on loopback, in a temporary directory: etcd, kube-apiserver
 // and kube-controller-manager as scripts/install-test-tools.sh builds them. Deployments make
@@ -82,7 +83,7 @@ function apiGet(
 function checkRunning(tools: Tool[]): void {
   for (const tool of tools) {
     if (tool.child.exitCode !== null || tool.child.signalCode !== null) {
-      throw new Error(
+      throw new FinalError(
         `${tool.name} exited (${tool.child.exitCode ?? tool.child.signalCode}):\n${tool.output()}`,
       )
     }
@@ -143,7 +144,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
         '--log-level=warn',
       ]),
     )
-    await waitFor(
+    await settle(
       'etcd to be healthy',
       async () => {
         checkRunning(tools)
@@ -160,13 +161,15 @@ export async function startControlPlane(): Promise<ControlPlane> {
         `--etcd-servers=${etcdUrl}`,
         '--bind-address=127.0.0.1',
         '--advertise-address=127.0.0.1',
+        // The `kubernetes` Service's endpoints may not be a loopback address, and nothing here needs them.
+        '--endpoint-reconciler-type=none',
         `--secure-port=${apiPort}`,
         `--cert-dir=${join(dir, 'apiserver')}`,
         `--tls-cert-file=${pki.servingCert}`,
         `--tls-private-key-file=${pki.servingKey}`,
         `--client-ca-file=${pki.caCert}`,
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${pki.serviceAccountKey}`,
+        `--service-account-key-file=${pki.serviceAccountPublicKey}`,
         `--service-account-signing-key-file=${pki.serviceAccountKey}`,
         // Addresses handed to Services only: nothing is routed there.
         '--service-cluster-ip-range=10.96.0.0/24',
@@ -181,14 +184,13 @@ export async function startControlPlane(): Promise<ControlPlane> {
       cert: readFileSync(pki.adminCert),
       key: readFileSync(pki.adminKey),
     }
-    await waitFor(
+    await settle(
       'kube-apiserver to be ready',
       async () => {
         checkRunning(tools)
         return (await apiGet(`${server}/readyz`, tls)).status === 200 ? true : undefined
       },
       START_TIMEOUT_MS,
-      500,
     )
 
     tools.push(
@@ -201,7 +203,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
         '--secure-port=0',
       ]),
     )
-    await waitFor(
+    await settle(
       'kube-controller-manager to make the default ServiceAccount',
       async () => {
         checkRunning(tools)
@@ -209,7 +211,6 @@ export async function startControlPlane(): Promise<ControlPlane> {
         return answer.status === 200 ? true : undefined
       },
       START_TIMEOUT_MS,
-      500,
     )
 
     for (const crd of prometheusOperatorCrds()) {

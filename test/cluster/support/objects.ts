@@ -173,15 +173,24 @@ export function wiringProblems(objects: Resource[], pods: Resource[]): string[] 
 /**
  * Where the object read back from the server lost or changed what was sent: every value sent must be
  * there, unchanged (the server may add defaults, but must not drop a field it did not know, as a CRD's
- * schema prunes them). A Secret's stringData comes back as base64 data.
+ * schema prunes them). A Secret's data is compared decoded (kustomize wraps its base64 in lines), and
+ * its stringData as the base64 data the server turns it into.
  */
 export function changedByServer(sent: unknown, got: unknown, path = ''): string[] {
-  if (path === '' && isRecord(sent) && isRecord(got) && isRecord(sent.stringData)) {
-    const { stringData, ...rest } = sent
-    const data = Object.fromEntries(
-      Object.entries(stringData).map(([key, value]) => [key, Buffer.from(String(value)).toString('base64')]),
-    )
-    return changedByServer({ ...rest, data: { ...(isRecord(rest.data) ? rest.data : {}), ...data } }, got)
+  if (path === '' && isRecord(sent) && sent.kind === 'Secret') {
+    const { stringData, data, ...rest } = sent
+    // Re-encoded from the bytes: kustomize's line breaks go, stringData becomes data.
+    const base64 = (value: unknown, encoding: 'base64' | 'utf8') =>
+      Buffer.from(String(value), encoding).toString('base64')
+    const normalized = {
+      ...Object.fromEntries(
+        Object.entries(isRecord(data) ? data : {}).map(([k, v]) => [k, base64(v, 'base64')]),
+      ),
+      ...Object.fromEntries(
+        Object.entries(isRecord(stringData) ? stringData : {}).map(([k, v]) => [k, base64(v, 'utf8')]),
+      ),
+    }
+    return changedByServer({ ...rest, data: normalized }, got, '.')
   }
   if (Array.isArray(sent)) {
     if (!Array.isArray(got) || got.length !== sent.length)
@@ -190,7 +199,10 @@ export function changedByServer(sent: unknown, got: unknown, path = ''): string[
   }
   if (isRecord(sent)) {
     if (!isRecord(got)) return [`${path}: sent an object, got ${JSON.stringify(got)}`]
-    return Object.entries(sent).flatMap(([key, value]) => changedByServer(value, got[key], `${path}.${key}`))
+    const prefix = path === '.' ? '' : path
+    return Object.entries(sent).flatMap(([key, value]) =>
+      changedByServer(value, got[key], `${prefix}.${key}`),
+    )
   }
   if (sent === null && got === undefined) return []
   return sent === got ? [] : [`${path}: sent ${JSON.stringify(sent)}, got ${JSON.stringify(got)}`]

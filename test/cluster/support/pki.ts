@@ -15,6 +15,7 @@ export interface ControlPlanePki {
   adminCert: string
   adminKey: string
   serviceAccountKey: string
+  serviceAccountPublicKey: string
 }
 
 const openssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
@@ -90,15 +91,9 @@ export function makeControlPlanePki(dir: string): ControlPlanePki {
     '/O=system:masters/CN=tencent-chat-exporter-tests',
     'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n',
   )
-  openssl(dir, [
-    'genpkey',
-    '-algorithm',
-    'EC',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-out',
-    'service-account.key',
-  ])
+  // The API server reads EC keys in their SEC1 form, and verifies tokens with the public half.
+  openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'service-account.key'])
+  openssl(dir, ['ec', '-in', 'service-account.key', '-pubout', '-out', 'service-account.pub'])
   const file = (name: string) => join(dir, name)
   return {
     caCert: file('ca.crt'),
@@ -108,5 +103,6 @@ export function makeControlPlanePki(dir: string): ControlPlanePki {
     adminCert: file('admin.crt'),
     adminKey: file('admin.key'),
     serviceAccountKey: file('service-account.key'),
+    serviceAccountPublicKey: file('service-account.pub'),
   }
 }
