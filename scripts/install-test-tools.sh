@@ -16,8 +16,8 @@
 # checksums of the binaries installed. A new pin or recipe rebuilds it, and so does a binary that is
 # missing or was replaced; anything else is kept.
 #
-# A first run on a 2-core machine takes about 35 minutes, nearly all of it compiling (Prometheus, helm
-# and Alertmanager about 25, the Kubernetes control plane about 8); later runs take seconds.
+# A first run on a quiet 2-core machine takes about 35 minutes, nearly all of it compiling (Prometheus,
+# helm and Alertmanager about 25, the Kubernetes control plane about 7); later runs take seconds.
 #
 # Usage: install-test-tools.sh [STEP...]   Runs the given steps (default: all of STEPS below, in order).
 # Environment: TOOLS_BIN_DIR (default /usr/local/bin), TOOLS_BUILD_DIR (default
