@@ -63,8 +63,6 @@ describe('Chat answers nothing usable', () => {
     expectMeterAnswer(answer.body, 'chat_timeout')
     await expectFailureCounted(impatient, 'chat_timeout', 1)
     expectLogged(impatient, 'chat_timeout')
-    // The fake Chat read the call and never answered it.
-    expect(chat.calls.length).toBe(1)
   })
 
   const cases: Array<[string, FakeChatMode]> = [
