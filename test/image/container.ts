@@ -56,6 +56,11 @@ export interface Container {
   remove(): Promise<void>
 }
 
+/** Runs a command in a new container of the image, as the manifests run it, and removes the container. */
+export function runOnce(command: string[], flags: string[] = HARDENED) {
+  return podmanResult(['run', '--rm', '--health-interval=disable', ...flags, IMAGE, ...command])
+}
+
 /**
  * Starts containers for the calling test file and removes them (running or not) after its tests.
  * `start` resolves once the container has logged its ready line, and rejects with its logs if it
