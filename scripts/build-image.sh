@@ -96,13 +96,10 @@ if [ "$current" = "$recipe" ]; then
 else
   say "assembling base $tag ($recipe)"
   t0=$SECONDS
-  old_base=$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
   mkdir -p "$work"
   bash scripts/image/assemble-base.sh "$tag" "$release" "$node_version" "$recipe" "$work/base"
   base_seconds=$((SECONDS - t0))
   say "base assembled in $base_seconds s"
-  # The old base is no longer named; the project's old image may still use it: remove it when not.
-  [ -z "$old_base" ] || podman rmi "$old_base" >/dev/null 2>&1 || true
 fi
 
 # --- The image ---------------------------------------------------------------------------------
@@ -121,6 +118,7 @@ trap 'rm -rf "$build_etc"' EXIT
 chmod 0755 "$build_etc"
 {
   echo "registry=$(npm config get registry)"
+  echo "update-notifier=false"
   cafile=$(npm config get cafile)
   [ "$cafile" != null ] && [ -n "$cafile" ] || cafile=/etc/ssl/certs/ca-certificates.crt
   if [ -f "$cafile" ]; then
@@ -142,8 +140,12 @@ podman build --format docker --pull=never --layers \
 }
 build_seconds=$((SECONDS - t0))
 new_image=$(podman image inspect --format '{{.Id}}' "$image")
-# Replaced images would pile up over runs; the build cache (intermediate images) stays.
+# Replaced images would pile up over runs: the old image goes, and with an old base, the base and the
+# build cache made on it (images inherit the base's labels). The current build cache stays.
 [ -z "$old_image" ] || [ "$old_image" = "$new_image" ] || podman rmi "$old_image" >/dev/null 2>&1 || true
+if [ -n "$current" ] && [ "$current" != "$recipe" ]; then
+  podman image prune --force --filter "label=tencent-chat-exporter.base-recipe=$current" >/dev/null 2>&1 || true
+fi
 
 size() { podman image inspect --format '{{.Size}}' "$1"; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'; }

@@ -69,7 +69,10 @@ export function runOnce(command: string[], flags: string[] = HARDENED) {
 export function containersOfThisFile(): { start(options?: ContainerOptions): Promise<Container> } {
   const started: Container[] = []
   afterAll(async () => {
-    await Promise.all(started.map((container) => container.remove()))
+    // Last started first: a container that shares another's network namespace goes before it.
+    const failures: unknown[] = []
+    for (const container of started.reverse()) await container.remove().catch((error) => failures.push(error))
+    if (failures.length > 0) throw new AggregateError(failures, 'containers left behind')
   })
   return { start: (options = {}) => startContainer(options, started) }
 }
@@ -182,8 +185,9 @@ async function startContainer(options: ContainerOptions, started: Container[]): 
     remove: async () => {
       if (removed) return
       removed = true
-      await podmanResult(['rm', '--force', '--time', '0', id])
+      const result = await podmanResult(['rm', '--force', '--time', '0', id])
       follower.kill()
+      if (result.code !== 0) throw new Error(`could not remove container ${name}: ${result.stderr}`)
     },
   }
   started.push(container)
