@@ -95,7 +95,7 @@ describe.each(MATRIX)('%s: the image started from the rendered Deployment', (fil
   })
 
   it('passes the HEALTHCHECK', async () => {
-    expect(await container.healthcheck()).toEqual({ code: 0, output: '' })
+    expect(await container.checkHealth()).toEqual({ code: 0, output: '', status: 'healthy' })
   })
 
   it('exits 0 on SIGTERM within the termination grace period', async () => {

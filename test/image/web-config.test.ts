@@ -64,7 +64,6 @@ describe('the image with TLS and basic auth from WEB_CONFIG_FILE', () => {
   })
 
   it('passes its HEALTHCHECK, which asks over HTTPS', async () => {
-    expect(await exporter.healthcheck()).toEqual({ code: 0, output: '' })
-    expect(await exporter.health()).toBe('healthy')
+    expect(await exporter.checkHealth()).toEqual({ code: 0, output: '', status: 'healthy' })
   })
 })
