@@ -44,10 +44,10 @@ async function main(): Promise<void> {
     clock: systemClock,
     createResponder:
       upstream &&
-      ((_metrics, registry, observe) =>
+      ((metrics, observe) =>
         createUpstreamResponder({
           upstream,
-          registry,
+          metrics: metrics.upstream,
           logger,
           maxAnswerBytes: config.bodyLimitBytes,
           observe,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Registry } from 'prom-client'
 import { beforeAll, describe, expect, it } from 'vitest'
+import * as catalog from '../../src/metrics/catalog.js'
 import { alertBody, callbackUrl, postCallback } from '../helpers/callbacks.js'
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
 import { startProxy } from '../proxy/start-proxy.js'
@@ -170,6 +171,22 @@ describe('docs/metrics.md', () => {
     const documented = documentedFamilies(metricTables.filter(isTokenFileTable))
     const added = new Map([...tokenFileMode].filter(([name]) => !plain.has(name)))
     expect(differences(documented, added), 'docs/metrics.md, section "Callback tokens"').toEqual([])
+  })
+
+  it('every family of src/metrics/catalog.ts has a row with its type and labels, and every row a family there', () => {
+    const defined = new Map(
+      Object.values(catalog).map((family) => [
+        family.name,
+        { type: family.type, labels: [...family.labelNames] } satisfies Family,
+      ]),
+    )
+    expect(differences(documentedFamilies(metricTables), defined), 'docs/metrics.md').toEqual([])
+  })
+
+  it('every family a running exporter serves, in every mode, is defined in src/metrics/catalog.ts', () => {
+    const defined = new Set<string>(Object.values(catalog).map((family) => family.name))
+    const served = [...plain.keys(), ...proxyMode.keys(), ...tokenFileMode.keys()]
+    expect([...new Set(served)].filter((name) => !isDefaultMetric(name) && !defined.has(name))).toEqual([])
   })
 
   it("prom-client's default metrics are there, and described by one sentence instead of rows", () => {
