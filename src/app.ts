@@ -19,6 +19,7 @@ import { addStatusPointer, addStatusRoutes } from './http/status-page.js'
 import type { Logger } from './logging/logger.js'
 import { createExporterMetrics, type ExporterMetrics } from './metrics/exporter-metrics.js'
 import type { UpstreamOutcome } from './proxy/upstream-recorder.js'
+import { createMeterState, type MeterState } from './rest-meter/meter-state.js'
 import { type ApiSeries, createApiSeries } from './series/api-series.js'
 import { createGroupQuotaSeries, type GroupQuotaSeries } from './series/group-quota-series.js'
 import { createActivityRecorder } from './status/activity.js'
@@ -57,9 +58,11 @@ export interface Exporter {
   metrics: ExporterMetrics
   /** The tracked series, readable with `entries(nowMs)` (e.g. by a status page). */
   series: { api: ApiSeries; groupQuota: GroupQuotaSeries }
+  /** The REST meter's records and metrics when EGRESS_PORT is set (its listener: listenRestMeter). */
+  restMeter: MeterState | undefined
   /** The tokens a Sign may match now (`current.length` of them); `undefined` when Sign checks are off. */
   callbackTokens: CallbackTokens | undefined
-  /** Stops the background work (the token file watcher); the listeners are the caller's to close. */
+  /** Stops the background work (the file watchers); the listeners are the caller's to close. */
   close(): void
 }
 
@@ -99,6 +102,17 @@ export function createExporter(deps: ExporterDeps): Exporter {
     logger,
     clock,
   })
+  // The REST meter's records and metrics; main starts its listener (listenRestMeter: it loads undici).
+  const restMeter =
+    config.egress &&
+    createMeterState({
+      registry,
+      maxSeries: config.maxSeries,
+      alertTtlSeconds: config.alertTtlSeconds,
+      apiLimitsFile: config.apiLimitsFile,
+      logger,
+      clock,
+    })
   const handleCallback = createCallbackHandler({
     policy: {
       sdkAppIds: config.sdkAppIds,
@@ -114,6 +128,10 @@ export function createExporter(deps: ExporterDeps): Exporter {
     clock,
     respond: deps.createResponder?.(metrics, activity.upstreamOutcome) ?? answerOk,
     activity: deps.activity ? bothActivities(activity.callbacks, deps.activity) : activity.callbacks,
+    onRequestOverLimit:
+      restMeter &&
+      ((sdkAppId, alert) =>
+        restMeter.knownLimits.alarmed(sdkAppId, alert.serviceName, alert.command, alert.limit)),
   })
   const handleMetrics = createMetricsHandler(
     registry,
@@ -190,7 +208,11 @@ export function createExporter(deps: ExporterDeps): Exporter {
     metrics,
     series: { api: apiSeries, groupQuota: groupQuotaSeries },
     callbackTokens: tokens,
-    close: stopWatchingTokens,
+    restMeter,
+    close() {
+      stopWatchingTokens()
+      restMeter?.close()
+    },
   }
 }
 

@@ -209,3 +209,69 @@ export const callbackDecisions = {
   labelNames: ['sdkappid', 'callback_command', 'error_code'],
   help: "The app's answers to before-callbacks (messages, group joins, friend requests), by ErrorCode: 0 allow, 1 forbid, 2 drop silently, 120001-130000 forbid with the app's own code, other for anything else.",
 } as const satisfies FamilyDefinition
+
+// --- The REST meter (EGRESS_PORT): the app's own REST calls to Chat --------------------------------
+
+export const restRequests = {
+  name: 'tencent_chat_rest_requests_total',
+  type: 'counter',
+  labelNames: [...API, 'action_status', 'error_code'],
+  help: "REST calls of the app to a Tencent Chat API that Chat answered, by the answer's ActionStatus (OK, FAIL, none when it carried neither) and ErrorCode (0, a documented REST error code, or other).",
+} as const satisfies FamilyDefinition
+
+export const restRequestDuration = {
+  name: 'tencent_chat_rest_request_duration_seconds',
+  type: 'histogram',
+  labelNames: API,
+  help: "Time from a REST call's arrival at the meter until the last byte of Chat's answer was passed back, for the calls Chat answered.",
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+} as const satisfies FamilyDefinition
+
+export const restPeakRequestsPerSecond = {
+  name: 'tencent_chat_rest_peak_requests_per_second',
+  type: 'gauge',
+  labelNames: API,
+  help: "Most REST calls to an API started within one whole second over the last 60 s: what Chat's per-second limit is measured against. Absent once ALERT_TTL_SECONDS pass without a call.",
+} as const satisfies FamilyDefinition
+
+export const restFailures = {
+  name: 'tencent_chat_rest_failures_total',
+  type: 'counter',
+  labelNames: [...API, 'reason'],
+  help: 'REST calls that got no complete answer from Chat, by reason: chat_unreachable (connection refused or reset, TLS failure, an answer that is not HTTP) or chat_timeout (no complete answer within CHAT_REST_TIMEOUT_MS).',
+} as const satisfies FamilyDefinition
+
+export const restRequestsInFlight = {
+  name: 'tencent_chat_rest_requests_in_flight',
+  type: 'gauge',
+  labelNames: [],
+  help: 'REST calls forwarded to Chat and waiting for its answer now.',
+} as const satisfies FamilyDefinition
+
+export const apiKnownLimitPerSecond = {
+  name: 'tencent_chat_api_known_limit_per_second',
+  type: 'gauge',
+  labelNames: [...API, 'source'],
+  help: "The per-second limit of an API the REST meter has seen, as known: from API_LIMITS_FILE (configured), else the latest Alert.RequestOverLimit's Limit (alarm), else Tencent's documented default (documented).",
+} as const satisfies FamilyDefinition
+
+export const restPeakUtilizationRatio = {
+  name: 'tencent_chat_rest_peak_utilization_ratio',
+  type: 'gauge',
+  labelNames: API,
+  help: 'tencent_chat_rest_peak_requests_per_second / tencent_chat_api_known_limit_per_second (1 = at the limit); absent without a known limit and with the peak.',
+} as const satisfies FamilyDefinition
+
+export const rejectedRestRequests = {
+  name: 'tencent_chat_exporter_rejected_rest_requests_total',
+  type: 'counter',
+  labelNames: ['reason'],
+  help: 'Requests the REST meter refused itself, by reason (not_a_chat_api, method_not_allowed, sdkappid_not_allowed, body_too_large); Chat never saw them.',
+} as const satisfies FamilyDefinition
+
+export const apiLimitsFileLastReloadSuccessful = {
+  name: 'tencent_chat_exporter_api_limits_file_last_reload_successful',
+  type: 'gauge',
+  labelNames: [],
+  help: 'Whether the latest read of API_LIMITS_FILE succeeded (1) or failed and the limits read before stay in force (0).',
+} as const satisfies FamilyDefinition
