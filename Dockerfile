@@ -4,7 +4,7 @@
 #   docker run --rm -p 10240:10240 -e SDKAPPIDS=1400000001 tencent-chat-exporter
 # Configuration comes from the environment at run time (see docs/configuration.md); nothing secret is baked in:
 # pass CALLBACK_TOKEN at run time, or better mount the token and set CALLBACK_TOKEN_FILE.
-# test/docker/image-steps.test.ts replays these steps without Docker: keep the two in step.
+# scripts/build-image.sh builds this file as it is (podman, no registry), and test/image runs the image.
 
 # Build stage: compile TypeScript with the dev dependencies, none of which reach the final image.
 FROM node:24-slim AS build
