@@ -24,7 +24,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency needs an install script at run time, and none gets to run one.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# npm's cache and its debug logs (/root/.npm) stay out of the image.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm
 COPY --from=build /app/dist/src ./dist/src
 # Files stay owned by root and read-only to the process; uid/gid 65534 is "nobody" in Debian images.
 USER 65534:65534

@@ -78,6 +78,8 @@ describe('the image holds', () => {
     }
     for (const path of ['src', 'test', '.git', 'tsconfig.json', 'node_modules/.bin/tsc'])
       expect(existsSync(join(app, path)), path).toBe(false)
+    // npm's cache and debug logs of the build (paths, registry URLs) stay out.
+    expect(existsSync(join(rootfs, 'root/.npm')), '/root/.npm').toBe(false)
     expect(await readFile(join(app, 'package-lock.json'), 'utf8')).toBe(
       await readFile(join(PROJECT_ROOT, 'package-lock.json'), 'utf8'),
     )
