@@ -1,5 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { chmodSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alertBody, callbackUrl, postCallback, SDKAPPID, sampleValue, TOKEN } from '../helpers/callbacks.js'
+import { makePki, type Pki } from '../security/support/pki.js'
 import { type Container, containersOfThisFile, EXPORTER_PORT, HARDENED, type LogEntry } from './container.js'
 import { requireImage } from './podman.js'
 
@@ -13,6 +15,8 @@ beforeAll(() => requireImage(), 60_000)
 /** The answer of the stand-in app: ErrorCode 1 tells it from the exporter's own OK. */
 const APP_ANSWER = { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 1 }
 const APP_PORT = 8080
+const METER_PORT = 10241
+const CHAT_PORT = 8443
 
 /** The stand-in app, run by the image's own node: logs each callback it gets and answers APP_ANSWER. */
 const STAND_IN_APP = `
@@ -99,5 +103,82 @@ describe('front-proxy mode, the exporter in front of the app', () => {
     const answer = await postCallback(callbackUrl(app.url('')), alertBody())
     expect(answer.status).toBe(401)
     expect(JSON.parse(answer.text)).not.toEqual(APP_ANSWER)
+  })
+})
+
+/** A stand-in for Chat's REST endpoint, run by the image's own node over HTTPS with a test certificate. */
+const STAND_IN_CHAT = `
+const https = require('node:https')
+const fs = require('node:fs')
+https.createServer({ key: fs.readFileSync('/pki/server.key'), cert: fs.readFileSync('/pki/server.crt') }, (req, res) => {
+  let body = ''
+  req.on('data', (chunk) => { body += chunk })
+  req.on('end', () => {
+    console.log(JSON.stringify({ msg: 'chat received', url: req.url, body }))
+    res.setHeader('content-type', 'application/json')
+    res.end('{"ActionStatus":"FAIL","ErrorInfo":"over the limit","ErrorCode":60007}')
+  })
+}).listen(${CHAT_PORT}, '127.0.0.1', () => console.log(JSON.stringify({ msg: 'chat listening' })))
+`
+
+describe('the REST meter, between the app and Chat', () => {
+  let app: Container
+  let chat: Container
+  let pki: Pki
+  const query =
+    'sdkappid=1400000001&identifier=admin&usersig=image-test-usersig-0123456789&random=7&contenttype=json'
+
+  beforeAll(async () => {
+    pki = makePki()
+    chmodSync(pki.dir, 0o755)
+    for (const file of [pki.server.key, pki.server.cert, pki.ca.cert]) chmodSync(file, 0o644)
+    app = await startApp()
+    chat = await containers.start({
+      command: ['node', '-e', STAND_IN_CHAT],
+      ports: [],
+      flags: [...HARDENED, '--network', `container:${app.id}`],
+      mounts: [{ source: pki.dir, target: '/pki' }],
+      ready: (entry) => entry.msg === 'chat listening',
+    })
+    await containers.start({
+      env: {
+        SDKAPPIDS: '1400000001',
+        CALLBACK_TOKEN: TOKEN,
+        EGRESS_PORT: String(METER_PORT),
+        CHAT_REST_URL: `https://127.0.0.1:${CHAT_PORT}`,
+        CHAT_REST_CA_FILE: '/pki/ca.crt',
+      },
+      ports: [],
+      flags: [...HARDENED, '--network', `container:${app.id}`],
+      mounts: [{ source: pki.dir, target: '/pki' }],
+    })
+  }, 180_000)
+
+  afterAll(() => pki?.remove())
+
+  it("forwards the app's REST call to Chat over HTTPS and passes Chat's answer back unchanged", async () => {
+    // The app's own call, from inside the Pod: the meter listens on its loopback only.
+    const call = await app.exec([
+      'node',
+      '-e',
+      `fetch('http://127.0.0.1:${METER_PORT}/v4/openim/sendmsg?${query}', { method: 'POST', body: '{"To_Account":"b"}' })
+        .then(async (r) => console.log(r.status, await r.text()))`,
+    ])
+    expect(call.stdout.trim()).toBe(
+      '200 {"ActionStatus":"FAIL","ErrorInfo":"over the limit","ErrorCode":60007}',
+    )
+    const received = await chat.waitForLog((entry) => entry.msg === 'chat received', 'the call at Chat')
+    expect(received).toMatchObject({ url: `/v4/openim/sendmsg?${query}`, body: '{"To_Account":"b"}' })
+    const metrics = await (await fetch(app.url('/metrics'))).text()
+    expect(
+      sampleValue(metrics, 'tencent_chat_rest_requests_total', {
+        sdkappid: '1400000001',
+        service_name: 'openim',
+        command: 'sendmsg',
+        action_status: 'FAIL',
+        error_code: '60007',
+      }),
+    ).toBe(1)
+    expect(metrics).not.toContain('image-test-usersig')
   })
 })
