@@ -26,14 +26,24 @@ export const SERVER_TIMEOUTS = {
 export type ServerFactory = (options: ServerOptions, handler: RequestListener) => Server
 
 /** Starts an HTTP (or, given a TLS server factory, HTTPS) server for the app; resolves once it listens. */
-export async function listen(
+export function listen(
   app: Koa,
   port: number,
   host: string,
   createTlsServer?: ServerFactory,
 ): Promise<Server> {
+  return listenWith(app.callback(), port, host, createTlsServer)
+}
+
+/** Starts an HTTP (or HTTPS) server for a plain request listener (the REST meter's), with the same timeouts. */
+export async function listenWith(
+  handler: RequestListener,
+  port: number,
+  host: string,
+  createTlsServer?: ServerFactory,
+): Promise<Server> {
   const options = { connectionsCheckingInterval: SERVER_TIMEOUTS.connectionsCheckingIntervalMs }
-  const server = (createTlsServer ?? createServer)(options, app.callback())
+  const server = (createTlsServer ?? createServer)(options, handler)
   server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs
   server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs
   server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs

@@ -1,4 +1,4 @@
-import type { UpstreamOutcome } from '../proxy/upstream-metrics.js'
+import type { UpstreamOutcome } from '../proxy/upstream-recorder.js'
 import { formatAgo, formatDuration, formatIso, formatNumber, formatPercent } from './format.js'
 import { Html, html } from './html.js'
 import {
