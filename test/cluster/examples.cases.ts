@@ -1,6 +1,5 @@
 import { basename } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { stringify } from 'yaml'
 import { EXAMPLES, type KubeObject, kustomizeBuild } from '../deploy/kustomize.js'
 import { withUserSecrets } from '../deploy/user-secrets.js'
 import { expectInForce } from './support/checks.js'
@@ -16,8 +15,6 @@ import type { Resource } from './support/objects.js'
 
 // Every kustomize example as a user applies it: `kustomize build | kubectl apply --server-side` into a
 // namespace that enforces `restricted`, applied again with nothing to change, then deleted.
-
-const yamlStream = (objects: KubeObject[]) => objects.map((o) => `---\n${stringify(o)}`).join('')
 
 /**
  * What a second apply of the same objects would change: the object's spec (generation), the fields
@@ -43,14 +40,13 @@ export function exampleTests(getCluster: () => ControlPlane): void {
   describe.each(EXAMPLES)('the kustomize example %s on a real API server', (example) => {
     const namespace = `example-${basename(example)}`
     let objects: KubeObject[] = []
+    // kustomize's output as it printed it, which kubectl reads as a user's pipe would hand it over.
+    let yaml = ''
     // The Secrets the docs have the user (or cert-manager) make, which the example does not render.
     const userSecrets = withUserSecrets([])
 
     const kubectlApply = async (cluster: ControlPlane) => {
-      const result = await cluster.kubectl(
-        ['apply', '--server-side', '-n', namespace, '-f', '-'],
-        yamlStream(objects),
-      )
+      const result = await cluster.kubectl(['apply', '--server-side', '-n', namespace, '-f', '-'], yaml)
       expect(result.code, result.stderr).toBe(0)
       expect(warnings(result.stderr)).toEqual([])
       return result.stdout
@@ -61,6 +57,7 @@ export function exampleTests(getCluster: () => ControlPlane): void {
       const rendered = await kustomizeBuild(example)
       expect(rendered.stderr).toBe('')
       objects = rendered.objects
+      yaml = rendered.yaml
       await createRestrictedNamespace(cluster, namespace)
       const rendersSecret = new Set(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name))
       await applyObjects(
@@ -74,10 +71,7 @@ export function exampleTests(getCluster: () => ControlPlane): void {
 
     it('applies again with nothing to change', async () => {
       const cluster = getCluster()
-      const diff = await cluster.kubectl(
-        ['diff', '--server-side', '-n', namespace, '-f', '-'],
-        yamlStream(objects),
-      )
+      const diff = await cluster.kubectl(['diff', '--server-side', '-n', namespace, '-f', '-'], yaml)
       // kubectl diff: 0 when nothing would change, 1 when something would.
       expect(diff.code, `kubectl diff:\n${diff.stdout}${diff.stderr}`).toBe(0)
       const before = await getObjects(cluster, namespace, kindsOf(objects))
@@ -90,7 +84,7 @@ export function exampleTests(getCluster: () => ControlPlane): void {
 
     it('deletes, leaving nothing behind', async () => {
       const cluster = getCluster()
-      const result = await cluster.kubectl(['delete', '-n', namespace, '-f', '-'], yamlStream(objects))
+      const result = await cluster.kubectl(['delete', '-n', namespace, '-f', '-'], yaml)
       expect(result.code, result.stderr).toBe(0)
       expect(warnings(result.stderr)).toEqual([])
       const keep = (o: Resource) =>

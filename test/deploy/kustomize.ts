@@ -56,9 +56,10 @@ export function findComponents(): string[] {
   return findKustomizationFiles().filter(isComponent)
 }
 
-/** What `kustomize build` printed: the objects, and its stderr (warnings, such as deprecated fields). */
+/** What `kustomize build` printed: the objects, its output as it is, and its stderr (warnings). */
 export interface Rendered {
   objects: KubeObject[]
+  yaml: string
   stderr: string
 }
 
@@ -68,7 +69,7 @@ export async function kustomizeBuild(dir: string): Promise<Rendered> {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 30_000,
   })
-  return { objects: parseObjects(stdout), stderr }
+  return { objects: parseObjects(stdout), yaml: stdout, stderr }
 }
 
 export async function kustomize(dir: string): Promise<KubeObject[]> {

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { stringify } from 'yaml'
 import type { ControlPlane } from './control-plane.js'
 import type { Resource } from './objects.js'
 import { FinalError, settle } from './settle.js'
@@ -32,6 +31,10 @@ export async function createRestrictedNamespace(cluster: ControlPlane, name: str
   )
 }
 
+/** Objects as one JSON List for kubectl: JSON means the same to every parser, as YAML does not. */
+export const asList = (objects: object[]) =>
+  JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects })
+
 /** Applies objects server-side as the tests' own field manager; fails on an error or a warning. */
 export async function applyObjects(
   cluster: ControlPlane,
@@ -40,7 +43,7 @@ export async function applyObjects(
 ): Promise<void> {
   const args = ['apply', '--server-side', '--field-manager=tests', '-f', '-']
   if (namespace) args.push('-n', namespace)
-  const result = await cluster.kubectl(args, objects.map((o) => `---\n${stringify(o)}`).join(''))
+  const result = await cluster.kubectl(args, asList(objects))
   if (result.code !== 0 || warnings(result.stderr).length > 0) {
     throw new Error(`kubectl apply exited ${result.code}:\n${result.stderr}`)
   }

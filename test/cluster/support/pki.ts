@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { findTool } from '../../helpers/tools.js'
 
 // The throwaway credentials of a test control plane, made with the openssl command line in its
 // temporary directory: a CA, the API server's serving certificate for the loopback address, a client
@@ -18,7 +19,8 @@ export interface ControlPlanePki {
   serviceAccountPublicKey: string
 }
 
-const openssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
+const openssl = (dir: string, args: string[]) =>
+  execFileSync(findTool('openssl'), args, { cwd: dir, stdio: 'pipe' })
 
 /** A P-256 key in `name.key` and a certificate `name.crt` for `subject`, signed by the CA in `dir`. */
 function signedCertificate(dir: string, name: string, subject: string, extensions: string): void {
