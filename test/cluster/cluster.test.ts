@@ -8,6 +8,8 @@ import { type ControlPlane, startControlPlane } from './support/control-plane.js
 // "Validation"): one control plane for the whole file, started and stopped here, the chart's values
 // files and the examples run one after the other against it.
 
+// Each step waits on the cluster's state, each wait bounded (control-plane.ts, support/cluster.ts); the
+// timeouts here only bound those waits added up, on a loaded 2-core machine.
 describe('a Kubernetes control plane of the pinned release', { timeout: 300_000 }, () => {
   let cluster: ControlPlane | undefined
   const getCluster = () => {
@@ -17,7 +19,7 @@ describe('a Kubernetes control plane of the pinned release', { timeout: 300_000 
 
   beforeAll(async () => {
     cluster = await startControlPlane()
-  }, 300_000)
+  }, 600_000)
 
   afterAll(async () => {
     await cluster?.stop()
