@@ -5,6 +5,17 @@ import { alertMaker, type RuleGroup } from './rule-shapes.js'
 /** Where a known limit comes from, most trusted first: the order the recording rule picks them in. */
 export const LIMIT_SOURCES = ['configured', 'alarm', 'documented'] as const
 
+/**
+ * Each API's per-second limit as the most trusted source any meter knows it (the `source` label says
+ * which), for the series `selector` (PromQL matchers without braces) picks.
+ */
+export function knownLimitExpr(selector: string, withoutReplicas: string): string {
+  return LIMIT_SOURCES.map(
+    (source) =>
+      `max ${withoutReplicas} (tencent_chat_api_known_limit_per_second{${selector}, source="${source}"})`,
+  ).join('\nor ignoring (source)\n')
+}
+
 /** A regular expression matching the `error_code` label of every code in the given groups. */
 export function errorCodesMatching(...groups: RestErrorGroup[]): string {
   return groups.flatMap((group) => REST_ERROR_CODES[group]).join('|')
@@ -51,9 +62,7 @@ export function restMeterGroup(config: MonitoringConfig): RuleGroup {
       {
         // The `source` label stays, for the annotations; each API has one series, of the most trusted source.
         record: 'tencent_chat_api:known_limit_per_second:max',
-        expr: LIMIT_SOURCES.map(
-          (source) => `max ${without()} (tencent_chat_api_known_limit_per_second{${sel},source="${source}"})`,
-        ).join('\nor ignoring (source)\n'),
+        expr: knownLimitExpr(sel, without()),
       },
       {
         record: 'tencent_chat_rest:peak_utilization_ratio:sum',

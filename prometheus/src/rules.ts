@@ -1,7 +1,7 @@
 import { stringify } from 'yaml'
 import type { MonitoringConfig } from '../config.js'
-import { type AlertRule, alertMaker, type RuleGroup } from './rule-shapes.js'
 import { restMeterGroup } from './rest-meter-rules.js'
+import { type AlertRule, alertMaker, type RuleGroup } from './rule-shapes.js'
 
 export { type AlertRule, alertMaker, type RecordingRule, type RuleGroup, runbookUrl } from './rule-shapes.js'
 

@@ -42,7 +42,11 @@ describe("the REST meter's alert rules", () => {
   })
 
   it('never count a successful or a malformed call as throttled, rejected or failed', () => {
-    for (const name of ['TencentChatRestThrottled', 'TencentChatRestUserSigRejected', 'TencentChatRestFailing']) {
+    for (const name of [
+      'TencentChatRestThrottled',
+      'TencentChatRestUserSigRejected',
+      'TencentChatRestFailing',
+    ]) {
       for (const codes of errorCodeMatchers(restAlert(name).expr)) {
         expect(codes, name).not.toContain('0')
         for (const code of REST_ERROR_CODES.request) expect(codes, name).not.toContain(String(code))
