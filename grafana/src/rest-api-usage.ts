@@ -12,7 +12,7 @@ import { PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus'
 import * as table from '@grafana/grafana-foundation-sdk/table'
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { MonitoringConfig } from '../../prometheus/config.js'
-import { errorCodesMatching, knownLimitExpr } from '../../prometheus/src/rest-meter-rules.js'
+import { countedWithin, errorCodesMatching, knownLimitExpr } from '../../prometheus/src/rest-meter-rules.js'
 import {
   counterRatePanel,
   dashboardsLink,
@@ -52,6 +52,7 @@ export function restApiUsageDashboard(config: MonitoringConfig): Dashboard {
   const requestRate = (matchers: string, without: string) =>
     `sum without (instance, pod, ${without}) (rate(tencent_chat_rest_requests_total{${app}${matchers}}[$__rate_interval]))`
   const throttling = errorCodesMatching('throttling')
+  const throttled = `tencent_chat_rest_requests_total{${app}, error_code=~"${throttling}"}`
   const bucketRate = `rate(tencent_chat_rest_request_duration_seconds_bucket{${app}}[$__rate_interval])`
   const utilisationThresholds = thresholds([
     [config.restNearLimitRatio, 'orange'],
@@ -77,7 +78,7 @@ export function restApiUsageDashboard(config: MonitoringConfig): Dashboard {
         .enable(true)
         .iconColor('orange')
         .expr(
-          `sum without (instance, pod, action_status) (increase(tencent_chat_rest_requests_total{${app}, error_code=~"${throttling}"}[$__rate_interval])) > 0`,
+          `sum without (instance, pod, action_status) (${countedWithin(throttled, '$__rate_interval')}) > 0`,
         )
         .step('60s')
         .titleFormat('Chat throttled calls: ErrorCode {{error_code}}')
@@ -118,11 +119,7 @@ export function restApiUsageDashboard(config: MonitoringConfig): Dashboard {
         .description(
           `Calls Chat refused for their rate in the dashboard time range: 60007 (an API's limit), 60011 (the app's) and the other throttling codes (${throttling.replaceAll('|', ', ')}).`,
         )
-        .withTarget(
-          instant(
-            `sum(increase(tencent_chat_rest_requests_total{${app}, error_code=~"${throttling}"}[$__range])) or vector(0)`,
-          ),
-        )
+        .withTarget(instant(`sum(${countedWithin(throttled, '$__range')}) or vector(0)`))
         .decimals(0)
         .thresholds(thresholds([[1, 'red']]))
         .colorMode(common.BigValueColorMode.Background)
@@ -136,7 +133,11 @@ export function restApiUsageDashboard(config: MonitoringConfig): Dashboard {
         .description(
           'Calls that got no answer from Chat in the dashboard time range: unreachable (connection refused or reset, TLS failure) or timed out (CHAT_REST_TIMEOUT_MS).',
         )
-        .withTarget(instant(`sum(increase(tencent_chat_rest_failures_total{${app}}[$__range])) or vector(0)`))
+        .withTarget(
+          instant(
+            `sum(${countedWithin(`tencent_chat_rest_failures_total{${app}}`, '$__range')}) or vector(0)`,
+          ),
+        )
         .decimals(0)
         .thresholds(thresholds([[1, 'red']]))
         .colorMode(common.BigValueColorMode.Background)

@@ -16,6 +16,15 @@ export function knownLimitExpr(selector: string, withoutReplicas: string): strin
   ).join('\nor ignoring (source)\n')
 }
 
+/**
+ * How much a counter grew within `window`, new series included. A counter series of the meter is created
+ * by its first event (at 1), which increase() cannot see, since it never saw the series at 0: a series
+ * that did not exist one window ago counts as its whole value.
+ */
+export function countedWithin(series: string, window: string, newline = ' '): string {
+  return `(${series} unless ${series} offset ${window})${newline}or${newline}increase(${series}[${window}])`
+}
+
 /** A regular expression matching the `error_code` label of every code in the given groups. */
 export function errorCodesMatching(...groups: RestErrorGroup[]): string {
   return groups.flatMap((group) => REST_ERROR_CODES[group]).join('|')
@@ -39,14 +48,7 @@ export function restMeterGroup(config: MonitoringConfig): RuleGroup {
   const requests = (matchers: string) => `tencent_chat_rest_requests_total{${sel}${matchers}}`
   const failures = `tencent_chat_rest_failures_total{${sel}}`
 
-  /**
-   * The calls of the given error codes within the window. A counter series is created by its first call
-   * (at 1), which increase() cannot see: a series that did not exist one window ago counts as its value.
-   */
-  const callsWithin = (codes: string) => {
-    const series = requests(`,error_code=~"${codes}"`)
-    return `(${series} unless ${series} offset ${window})\n  or\n  increase(${series}[${window}])`
-  }
+  const callsWithin = (codes: string) => countedWithin(requests(`,error_code=~"${codes}"`), window, '\n  ')
 
   /** The value of a recorded series of the alert's API, for an annotation. */
   const ofThisApi = (record: string, format: string) =>

@@ -232,9 +232,8 @@ describe('Grafana dashboards', () => {
     })
 
     it('is linked from the rate-limit dashboard, keeping the time range and the variables', () => {
-      const link = byUid['tencent-chat-api-limits']?.links?.find(
-        (candidate) => candidate.url === '/d/tencent-chat-rest-usage',
-      )
+      const links = (byUid['tencent-chat-api-limits']?.links ?? []) as Array<{ url?: string }>
+      const link = links.find((candidate) => candidate.url === '/d/tencent-chat-rest-usage')
       expect(link).toMatchObject({ type: 'link', keepTime: true, includeVars: true })
     })
   })
