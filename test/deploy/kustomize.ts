@@ -28,6 +28,7 @@ export const EXAMPLES = [
   'examples/proxy-mode',
   'examples/native-sidecar',
   'examples/metrics-tls',
+  'examples/rest-meter',
 ]
 
 /** The kustomize binary the tests run: the one scripts/install-test-tools.sh builds, or $KUSTOMIZE. */
