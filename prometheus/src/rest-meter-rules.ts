@@ -84,7 +84,7 @@ export function restMeterGroup(config: MonitoringConfig): RuleGroup {
         config.for.restThrottled,
         `sum ${without('action_status')} (\n  ${callsWithin(errorCodesMatching('throttling'))}\n) > 0`,
         "Tencent Chat is throttling the app's REST calls.",
-        `Chat answered {{ $value | humanize }} calls of the app to ${api} with ErrorCode {{ $labels.error_code }} in the last ${inWords} ({{ if eq $labels.error_code "60007" }}the API's per-second limit{{ else if eq $labels.error_code "60011" }}the app's overall per-second limit{{ else }}a frequency limit{{ end }}): those calls failed.`,
+        `Chat answered {{ $value | humanize }} calls of the app to ${api} with ErrorCode {{ $labels.error_code }} in the last ${inWords} ({{ if eq $labels.error_code \`60007\` }}the API's per-second limit{{ else if eq $labels.error_code \`60011\` }}the app's overall per-second limit{{ else }}a frequency limit{{ end }}): those calls failed.`,
       ),
       alert(
         'TencentChatRestUserSigRejected',
@@ -92,7 +92,7 @@ export function restMeterGroup(config: MonitoringConfig): RuleGroup {
         config.for.restUserSigRejected,
         `sum ${without('action_status', 'service_name', 'command')} (\n  ${callsWithin(errorCodesMatching('usersig'))}\n) > 0`,
         "Tencent Chat rejects the UserSig of the app's REST calls.",
-        `Chat answered {{ $value | humanize }} REST calls of SDKAppID {{ $labels.sdkappid }} with UserSig error {{ $labels.error_code }} in the last ${inWords}: the admin UserSig the app signs its calls with is {{ if eq $labels.error_code "70001" }}expired{{ else }}wrong (another key, app or identifier, or damaged){{ end }}, and those calls failed.`,
+        `Chat answered {{ $value | humanize }} REST calls of SDKAppID {{ $labels.sdkappid }} with UserSig error {{ $labels.error_code }} in the last ${inWords}: the admin UserSig the app signs its calls with is {{ if eq $labels.error_code \`70001\` }}expired{{ else }}wrong (another key, app or identifier, or damaged){{ end }}, and those calls failed.`,
       ),
       alert(
         'TencentChatRestFailing',

@@ -187,11 +187,10 @@ describe('Grafana dashboards', () => {
       expect(top.type).toBe('table')
       expect(top.options?.sortBy).toEqual([{ displayName: 'Peak utilisation', desc: true }])
       const override = top.fieldConfig?.overrides.find((o) => o.matcher.options === 'Peak utilisation')
-      const steps = (
-        override?.properties.find((property) => property.id === 'thresholds')?.value as {
-          steps: Array<{ value: number | null }>
-        }
-      ).steps.map((step) => step.value)
+      const thresholds = override?.properties.find((property) => property.id === 'thresholds')?.value as
+        | { steps: Array<{ value: number | null }> }
+        | undefined
+      const steps = thresholds?.steps.map((step) => step.value)
       expect(steps).toEqual([null, monitoringConfig.restNearLimitRatio, monitoringConfig.apiNearLimitRatio])
       expect(steps).toEqual([null, 0.6, 0.8])
     })
