@@ -9,8 +9,8 @@ import { alertRules, renderRules, ruleGroups } from '../../prometheus/src/rules.
 import { annotationQueries, panelQueries, substitute } from '../monitoring/dashboard-queries.js'
 import { type FakeChat, startFakeChat } from '../rest-meter/support/fake-chat.js'
 import { APP, startMeter } from '../rest-meter/support/meter.js'
+import { API_OF_METHOD, drivePythonClient, type PythonStep } from '../rest-meter/support/python-client.js'
 import { waitFor } from './support/processes.js'
-import { type ClientCall, type ClientStep, runPythonClient } from './support/python-client.js'
 import { promQuery, type Stack, startStack } from './support/stack.js'
 
 // The REST meter's part of the monitoring bundle on real tools: Tencent's Python client
@@ -35,9 +35,9 @@ const E2E_CONFIG: MonitoringConfig = {
   },
 }
 
-/** What API_LIMITS_FILE says (configured); Chat itself throttles batchsendmsg past 2 a second. */
-const CONFIGURED_LIMITS = { 'openim/sendmsg': 5, 'openim/batchsendmsg': 2 }
-const CHAT_LIMITS = { 'openim/batchsendmsg': 2 }
+/** What API_LIMITS_FILE says (configured); Chat itself throttles account_check past 2 a second. */
+const CONFIGURED_LIMITS = { 'openim/sendmsg': 5, 'im_open_login_svc/account_check': 2 }
+const CHAT_LIMITS = { 'im_open_login_svc/account_check': 2 }
 const SLOW_ANSWER_MS = 1200
 
 const REST_ALERTS = alertRules(ruleGroups(monitoringConfig))
@@ -55,6 +55,13 @@ interface AlertmanagerAlert {
   status: { state: string; inhibitedBy: string[] }
 }
 
+/** One call the Python client made: its API, the HTTP status and the answer's ErrorCode. */
+interface ClientCall {
+  api: string
+  status: number | undefined
+  errorCode: number | undefined
+}
+
 const api = (command: string, service_name = 'openim') => ({ sdkappid: APP.sdkappid, service_name, command })
 const matches = (labels: Record<string, string>, wanted: Record<string, string>) =>
   Object.entries(wanted).every(([name, value]) => labels[name] === value)
@@ -67,10 +74,21 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
   const calls: ClientCall[] = []
 
   /** Runs the Python client through the meter and keeps what each call got. */
-  const drive = async (steps: ClientStep[]) => {
-    const got = await runPythonClient({ baseUrl: `${stack.exporter.egressUrl}/v4`, ...APP }, steps)
-    calls.push(...got)
-    return got
+  const drive = async (steps: PythonStep[]) => {
+    const run = await drivePythonClient({
+      url: `${stack.exporter.egressUrl}/v4`,
+      sdkappid: Number(APP.sdkappid),
+      key: APP.key,
+      admin: APP.identifier,
+      steps,
+    })
+    for (const step of run.steps) {
+      for (const call of step.calls) {
+        const body = call.body_base64 && Buffer.from(call.body_base64, 'base64').toString('utf8')
+        const answer = body ? (JSON.parse(body) as { ErrorCode?: number }) : {}
+        calls.push({ api: API_OF_METHOD[step.method], status: call.status, errorCode: answer.ErrorCode })
+      }
+    }
   }
 
   /** Waits until Prometheus has scraped the meter's count of an API's answered calls at `value` or more. */
@@ -100,12 +118,14 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
       rulesFile,
       startExporter: () =>
         startMeter(chat, {
-          sdkAppIds: new Set([APP.sdkappid]),
-          logLevel: 'debug',
-          apiLimitsFile: {
-            path: limitsFile,
-            limits: new Map(Object.entries(CONFIGURED_LIMITS)),
-            content: limitsYaml,
+          config: {
+            sdkAppIds: new Set([APP.sdkappid]),
+            logLevel: 'debug',
+            apiLimitsFile: {
+              path: limitsFile,
+              limits: new Map(Object.entries(CONFIGURED_LIMITS)),
+              content: limitsYaml,
+            },
           },
         }),
     })
@@ -113,31 +133,32 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
 
     // Every API once, so that each has its series before the calls the rules must see increase.
     await drive([
-      { api: 'openim/query_online_status', count: 1 },
-      { api: 'group_open_http_svc/get_appid_group_list', count: 10 },
+      { method: 'check_user_online', calls: 1 },
+      { method: 'get_group', calls: 10 },
     ])
     await scraped('query_online_status', 1)
     await scraped('get_appid_group_list', 10)
 
-    // sendmsg: at least 3 calls within one second (60% of the configured 5); batchsendmsg: past Chat's
-    // 2 a second, so that Chat answers 60007. Each run is a burst; a loaded machine may need another.
+    // sendmsg: at least 3 calls within one second (60% of the configured 5); account_check: past Chat's
+    // 2 a second, so that Chat answers 60007. Each step's calls start together just after a whole
+    // second; a machine too loaded to make them within it gets another try.
     for (let attempt = 0; attempt < 5; attempt++) {
       await drive([
-        { api: 'openim/sendmsg', count: 12 },
-        { api: 'openim/batchsendmsg', count: 8 },
+        { method: 'send_message', calls: 12, concurrent: true },
+        { method: 'search_user', calls: 8, concurrent: true },
       ])
       const peak = chat.peaks().get('openim/sendmsg') ?? 0
       if (peak >= 3 && calls.some((call) => call.errorCode === 60007)) break
     }
-    // A UserSig signed with another key than the app's.
-    await drive([{ api: 'openim/sendmsg', count: 2, wrongKey: true }])
+    // An app that renews its admin UserSig too late: this one expired an hour ago.
+    await drive([{ method: 'send_message', calls: 2, expire_time: -3600 }])
 
     // Chat slow: every call to query_online_status takes longer than a second.
     chat.setMode({ kind: 'slow', delayMs: SLOW_ANSWER_MS })
-    await drive([{ api: 'openim/query_online_status', count: 3 }])
+    await drive([{ method: 'check_user_online', calls: 3 }])
     // Chat unreachable: the connection is reset, the meter answers 502.
     chat.setMode({ kind: 'reset' })
-    await drive([{ api: 'group_open_http_svc/get_appid_group_list', count: 3 }])
+    await drive([{ method: 'get_group', calls: 3 }])
     chat.setMode({ kind: 'answer' })
   }, 120_000)
 
@@ -151,15 +172,15 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
     const codes = (command: string) =>
       calls.filter((call) => call.api.endsWith(`/${command}`)).map((call) => call.errorCode)
     expect(codes('sendmsg')).toContain(0)
-    expect(codes('sendmsg')).toContain(70009)
-    expect(codes('batchsendmsg')).toContain(60007)
+    expect(codes('sendmsg')).toContain(70001)
+    expect(codes('account_check')).toContain(60007)
     expect(codes('query_online_status')).toEqual([0, 0, 0, 0])
     // The meter's own answer when Chat cannot be reached: 502, never an ErrorCode of 0.
     const unreachable = calls.filter((call) => call.status === 502)
     expect(unreachable.map((call) => call.api)).toEqual(
       Array(3).fill('group_open_http_svc/get_appid_group_list'),
     )
-    expect(unreachable.every((call) => call.errorCode !== 0 && call.errorCode !== null)).toBe(true)
+    expect(unreachable.every((call) => call.errorCode !== 0 && call.errorCode !== undefined)).toBe(true)
     // Every call Chat answered came through the meter with the client's own UserSig and query.
     expect(chat.calls.length).toBe(calls.filter((call) => call.status === 200).length)
     expect(
@@ -202,13 +223,18 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
     expect(near?.annotations.description).toMatch(
       /^v4\/openim\/sendmsg of SDKAppID 1400000001 peaked at \d+ calls in one second, [\d.]+% of its limit of 5\/s \(configured\)\./,
     )
-    expect(find('TencentChatRestApiNearLimit', api('batchsendmsg'))).toBeDefined()
-    const throttled = find('TencentChatRestThrottled', { ...api('batchsendmsg'), error_code: '60007' })
+    expect(find('TencentChatRestApiNearLimit', api('account_check', 'im_open_login_svc'))).toBeDefined()
+    const throttled = find('TencentChatRestThrottled', {
+      ...api('account_check', 'im_open_login_svc'),
+      error_code: '60007',
+    })
     expect(throttled?.labels.severity).toBe('critical')
     expect(throttled?.annotations.description).toContain("(the API's per-second limit)")
     expect(find('TencentChatRestThrottled', api('sendmsg'))).toBeUndefined()
-    const usersig = find('TencentChatRestUserSigRejected', { sdkappid: APP.sdkappid, error_code: '70009' })
-    expect(usersig?.annotations.description).toContain('wrong (another key, app or identifier, or damaged)')
+    const usersig = find('TencentChatRestUserSigRejected', { sdkappid: APP.sdkappid, error_code: '70001' })
+    expect(usersig?.annotations.description).toContain(
+      'the admin UserSig the app signs its calls with is expired',
+    )
     expect(find('TencentChatRestFailing', api('get_appid_group_list', 'group_open_http_svc'))).toBeDefined()
     expect(find('TencentChatRestFailing', api('sendmsg'))).toBeUndefined()
     const slow = find('TencentChatRestLatencyHigh', api('query_online_status'))
@@ -234,7 +260,7 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
           const alert = payload.alerts.find(
             (candidate) =>
               candidate.labels.alertname === 'TencentChatRestThrottled' &&
-              matches(candidate.labels, api('batchsendmsg')),
+              matches(candidate.labels, api('account_check', 'im_open_login_svc')),
           )
           if (alert) return { payload, alert }
         }
@@ -258,13 +284,14 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
       },
       20_000,
     )
-    const near = (command: string) =>
+    const near = (command: string, service_name?: string) =>
       alerts.find(
         (alert) =>
-          alert.labels.alertname === 'TencentChatRestApiNearLimit' && matches(alert.labels, api(command)),
+          alert.labels.alertname === 'TencentChatRestApiNearLimit' &&
+          matches(alert.labels, api(command, service_name)),
       )
-    expect(near('batchsendmsg')?.status.state).toBe('suppressed')
-    expect(near('batchsendmsg')?.status.inhibitedBy.length).toBeGreaterThan(0)
+    expect(near('account_check', 'im_open_login_svc')?.status.state).toBe('suppressed')
+    expect(near('account_check', 'im_open_login_svc')?.status.inhibitedBy.length).toBeGreaterThan(0)
     expect(near('sendmsg')?.status.state).toBe('active')
   })
 
@@ -288,7 +315,7 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
     expect(byPanel.size).toBeGreaterThanOrEqual(13)
     expect([...byPanel].filter(([, hasData]) => !hasData).map(([panel]) => panel)).toEqual([])
 
-    // The table's utilisation: sendmsg's summed peak over its configured 5, batchsendmsg's over 2.
+    // The table's utilisation: sendmsg's summed peak over its configured 5, account_check's over 2.
     const top = panelQueries(dashboard).find((query) => query.panel === 'Top APIs by peak utilisation')
     const table = await promQuery(stack.prometheusUrl, substitute(top?.expr ?? '', grafana))
     const ratio = (command: string) =>
@@ -298,7 +325,7 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
         )?.[1],
       )
     expect(ratio('sendmsg')).toBeGreaterThanOrEqual(0.6)
-    expect(ratio('batchsendmsg')).toBeGreaterThanOrEqual(1)
+    expect(ratio('account_check')).toBeGreaterThanOrEqual(1)
 
     // The annotations mark the throttled calls and the firing REST alerts.
     const [alertsAnnotation, throttledAnnotation] = annotationQueries(dashboard)
