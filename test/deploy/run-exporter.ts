@@ -51,7 +51,9 @@ export async function runExporter(env: Record<string, string>): Promise<RunningE
       reject(new Error(`exporter exited with ${code} before listening: ${stderr}`)),
     )
   })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  // Only a guard against a child left behind: a test file starts several exporters through tsx at once,
+  // which on a loaded machine takes a while; the file's hook timeout is what fails a slow start.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 110_000)
   try {
     const started = await listening
     return {
