@@ -29,6 +29,7 @@ export const EXAMPLES = [
   'examples/proxy-mode',
   'examples/native-sidecar',
   'examples/metrics-tls',
+  'examples/rest-meter',
 ]
 
 /** Every directory under deploy/kubernetes that holds a kustomization.yaml, relative to it. */

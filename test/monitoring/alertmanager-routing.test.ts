@@ -74,4 +74,14 @@ describe('Alertmanager example configuration', () => {
     expect(inhibit?.equal).toEqual(['sdkappid', 'service_name', 'command'])
     expect(names.has('TencentChatApiOverRateLimit') && names.has('TencentChatApiNearRateLimit')).toBe(true)
   })
+
+  it("inhibits the REST meter's near-limit warning while Chat throttles the same API", () => {
+    const names = new Set(alerts.map((rule) => rule.alert))
+    const inhibit = config.inhibit_rules.find((rule) =>
+      rule.source_matchers.includes('alertname="TencentChatRestThrottled"'),
+    )
+    expect(inhibit?.target_matchers).toEqual(['alertname="TencentChatRestApiNearLimit"'])
+    expect(inhibit?.equal).toEqual(['sdkappid', 'service_name', 'command'])
+    expect(names.has('TencentChatRestThrottled') && names.has('TencentChatRestApiNearLimit')).toBe(true)
+  })
 })
