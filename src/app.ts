@@ -40,7 +40,6 @@ export interface ExporterDeps {
    * the registry so that it can register metrics of its own beside the exporter's.
    */
   createResponder?: (
-    metrics: ExporterMetrics,
     registry: Registry,
     /** For a responder that forwards callbacks: tell it how each ended (the status page shows them). */
     observeUpstream: (outcome: UpstreamOutcome, nowMs: number) => void,
@@ -101,7 +100,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
     groupQuotaSeries,
     logger,
     clock,
-    respond: deps.createResponder?.(metrics, registry, activity.upstreamOutcome) ?? answerOk,
+    respond: deps.createResponder?.(registry, activity.upstreamOutcome) ?? answerOk,
     activity: deps.activity ? bothActivities(activity.callbacks, deps.activity) : activity.callbacks,
   })
   const handleMetrics = createMetricsHandler(

@@ -1,15 +1,13 @@
 #!/usr/bin/env node
 import type { Server } from 'node:http'
 import { Registry } from 'prom-client'
-import { createExporter } from './app.js'
+import { createExporter, type ExporterDeps } from './app.js'
 import { systemClock } from './clock.js'
-import { type Config, ConfigError, loadConfig } from './config/config.js'
+import { type Config, ConfigError, loadConfig, type UpstreamConfig } from './config/config.js'
 import { createLogger, type Logger } from './logging/logger.js'
-import { createUpstreamResponder } from './proxy/upstream-responder.js'
 import { closeGracefully, listen, portOf } from './server.js'
 import { VERSION } from './version.js'
 import { describeWebConfig } from './web-config/summary.js'
-import { tlsServerFactory } from './web-config/tls-server.js'
 
 function readConfig(): Config {
   try {
@@ -32,6 +30,20 @@ function warnAboutOpenDoors(config: Config, logger: Logger): void {
   }
 }
 
+/**
+ * Front-proxy mode's responder. Its module (and undici, which forwards the callbacks) is loaded only in
+ * that mode: loading it costs every other exporter about 10 MiB of memory (BENCHMARKS.md, Footprint).
+ */
+async function upstreamResponder(
+  upstream: UpstreamConfig,
+  config: Config,
+  logger: Logger,
+): Promise<ExporterDeps['createResponder']> {
+  const { createUpstreamResponder } = await import('./proxy/upstream-responder.js')
+  return (registry, observe) =>
+    createUpstreamResponder({ upstream, registry, logger, maxAnswerBytes: config.bodyLimitBytes, observe })
+}
+
 async function main(): Promise<void> {
   const config = readConfig()
   const logger = createLogger(config.logLevel)
@@ -42,20 +54,14 @@ async function main(): Promise<void> {
     registry,
     logger,
     clock: systemClock,
-    createResponder:
-      upstream &&
-      ((_metrics, registry, observe) =>
-        createUpstreamResponder({
-          upstream,
-          registry,
-          logger,
-          maxAnswerBytes: config.bodyLimitBytes,
-          observe,
-        })),
+    createResponder: upstream && (await upstreamResponder(upstream, config, logger)),
   })
 
   // WEB_CONFIG_FILE's TLS goes to the listener that serves /metrics: the second one when there is one.
-  const tls = config.webConfig?.tls && tlsServerFactory(config.webConfig.tls, logger)
+  // Like front-proxy mode, TLS (node:https) is loaded only when configured.
+  const tlsSettings = config.webConfig?.tls
+  const tls =
+    tlsSettings && (await import('./web-config/tls-server.js')).tlsServerFactory(tlsSettings, logger)
   const servers: Server[] = [
     await listen(exporter.app, config.port, config.host, exporter.metricsApp ? undefined : tls),
   ]

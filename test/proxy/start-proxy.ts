@@ -50,7 +50,7 @@ export async function startProxy(options: ProxyOptions): Promise<TestProxy> {
   }
   const exporter = await startExporter({
     config: { ...options.config, upstream },
-    createResponder: (_metrics, registry, observe) => {
+    createResponder: (registry, observe) => {
       responder = createUpstreamResponder({
         upstream,
         registry,
