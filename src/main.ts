@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './logging/logger.js'
 import { closeGracefully, listen, portOf } from './server.js'
 import { VERSION } from './version.js'
 import { describeWebConfig } from './web-config/summary.js'
+import { tlsServerFactory } from './web-config/tls-server.js'
 
 function readConfig(): Config {
   try {
@@ -58,10 +59,7 @@ async function main(): Promise<void> {
   })
 
   // WEB_CONFIG_FILE's TLS goes to the listener that serves /metrics: the second one when there is one.
-  // Like front-proxy mode, TLS (node:https) is loaded only when configured.
-  const tlsSettings = config.webConfig?.tls
-  const tls =
-    tlsSettings && (await import('./web-config/tls-server.js')).tlsServerFactory(tlsSettings, logger)
+  const tls = config.webConfig?.tls && tlsServerFactory(config.webConfig.tls, logger)
   const servers: Server[] = [
     await listen(exporter.app, config.port, config.host, exporter.metricsApp ? undefined : tls),
   ]
