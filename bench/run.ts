@@ -91,10 +91,12 @@ function version(): string {
   return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
 }
 
-/** Whether the front-proxy mode is in this version of the exporter (the build's main wires it). */
+/** Whether the front-proxy mode is in this version of the exporter (the code that starts it wires it). */
 function hasProxyMode(): boolean {
-  const main = join(ROOT, 'src/main.ts')
-  return existsSync(main) && readFileSync(main, 'utf8').includes('createUpstreamResponder')
+  return ['src/start.ts', 'src/main.ts'].some((file) => {
+    const path = join(ROOT, file)
+    return existsSync(path) && readFileSync(path, 'utf8').includes('createUpstreamResponder')
+  })
 }
 
 /** Replaces the generated part of BENCHMARKS.md, between its two markers, with this run's tables. */
