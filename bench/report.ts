@@ -38,9 +38,9 @@ export interface TargetCheck {
 const at = (scale: SizeFigures[] | undefined, apis: number) => scale?.find((s) => s.apis === apis)
 
 /**
- * The performance budget of issue 11 (the hot path at the framework's floor), checked against a run's
- * figures: reported, never asserted. The floor is the design card's stack (Koa, @koa/router,
- * koa-bodyparser) answering OK, measured in the same run.
+ * The performance budget (the hot path near the framework's floor, scrapes, stalls, memory), checked
+ * against a run's figures: reported, never asserted. The floor is the exporter's framework (Koa,
+ * @koa/router, koa-bodyparser) answering OK, measured in the same run.
  */
 export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
   const checks: TargetCheck[] = []

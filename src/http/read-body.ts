@@ -9,7 +9,7 @@ export class ClientAbortedError extends Error {
   override name = 'ClientAbortedError'
 }
 
-/** The Content-Encodings a body may come in (SPEC §3); any other is `unsupported_encoding`. */
+/** The Content-Encodings a body may come in (docs/callbacks.md, Answers); any other is `unsupported_encoding`. */
 type BodyEncoding = 'identity' | 'gzip' | 'deflate'
 
 /**

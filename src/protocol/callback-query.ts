@@ -2,7 +2,7 @@ import querystring from 'node:querystring'
 import { isValidLabelValue, quoteForMessage, redactSecrets } from './label-value.js'
 import { CallbackRejection } from './rejection.js'
 
-/** The query parameters Chat appends to the callback URL (SPEC §1). */
+/** The query parameters Chat appends to the callback URL (docs/callbacks.md). */
 export interface CallbackQuery {
   sdkAppId: string
   callbackCommand: string

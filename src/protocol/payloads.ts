@@ -32,7 +32,7 @@ const OTHER: CallbackPayload = Object.freeze({ kind: 'other' })
 // field is wrong, a second pass over the fields words every problem as those schemas did, in the same
 // order (test/unit/payloads.test.ts).
 
-// Chat documents these as integers; numeric strings are accepted too (SPEC §3), JSON's `1e999` is not.
+// Chat documents these as integers; numeric strings are accepted too (docs/callbacks.md), JSON's `1e999` is not.
 const DECIMAL = /^\d+(\.\d+)?([eE][+-]?\d+)?$/
 const EVENT_TIME = /^\d{1,16}$/
 
