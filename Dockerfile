@@ -35,5 +35,5 @@ EXPOSE 10240
 # puts TLS on the callback listener).
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "dist/src/healthcheck.js"]
-# Exec form: node is PID 1 and receives SIGTERM itself, and main.ts shuts down gracefully on it.
+# Exec form: node is PID 1 and receives SIGTERM itself, and src/start.ts shuts down gracefully on it.
 CMD ["node", "dist/src/main.js"]

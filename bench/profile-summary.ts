@@ -4,7 +4,9 @@ import { ROOT } from './lib/build.js'
 
 /**
  * Prints where a `node --cpu-prof` profile spent its time: self time by function and by package
- * (or by the exporter's own file). Usage: `npx tsx bench/profile-summary.ts <file.cpuprofile> [top]`.
+ * (or by the exporter's own file), and with `--inclusive f,g` the share of the busy time spent in each
+ * named function and what it called (a function's cost with the libraries it uses). Usage:
+ * `npx tsx bench/profile-summary.ts <file.cpuprofile> [top] [--inclusive parsePayload,parseCallbackQuery]`.
  */
 interface ProfileNode {
   id: number
@@ -26,7 +28,10 @@ function where(url: string): string {
   return relative(ROOT, path)
 }
 
-const [file, topArg] = process.argv.slice(2)
+const args = process.argv.slice(2)
+const inclusiveAt = args.indexOf('--inclusive')
+const inclusiveNames = inclusiveAt === -1 ? [] : (args.splice(inclusiveAt, 2)[1] ?? '').split(',')
+const [file, topArg] = args
 if (file === undefined) {
   process.stderr.write('usage: tsx bench/profile-summary.ts <file.cpuprofile> [top]\n')
   process.exit(2)
@@ -61,5 +66,23 @@ const print = (title: string, table: Map<string, number>) => {
   }
 }
 process.stdout.write(`busy ${(total / 1e6).toFixed(2)} s (idle time left out)\n`)
+if (inclusiveNames.length > 0) {
+  // Each sample counts once for every named function on its stack, however deep the recursion.
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  const inclusive = new Map(inclusiveNames.map((name) => [name, 0]))
+  for (const [id, micros] of selfMicros) {
+    const onStack = new Set<string>()
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      onStack.add((byId.get(at) as ProfileNode).callFrame.functionName)
+    }
+    for (const name of inclusiveNames)
+      if (onStack.has(name)) inclusive.set(name, (inclusive.get(name) ?? 0) + micros)
+  }
+  process.stdout.write('\ninclusive time (the function and what it called)\n')
+  for (const [name, micros] of inclusive) {
+    process.stdout.write(`${((micros / total) * 100).toFixed(1).padStart(5)}%  ${name}\n`)
+  }
+}
 print('self time by function', byFunction)
 print('self time by package or file', byPlace)

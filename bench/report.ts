@@ -1,4 +1,5 @@
 import type { Machine } from './lib/machine.js'
+import { type FootprintFigures, renderFootprintMarkdown, settledOf } from './suites/footprint.js'
 import type { IngestResult, Target } from './suites/ingest.js'
 import type { ProxyResult } from './suites/proxy.js'
 import type { SizeFigures } from './suites/scale.js'
@@ -22,6 +23,8 @@ export interface BenchResults {
   soak: SoakResult | undefined
   /** The status page's cost (bench/suites/status.ts); absent from runs before it existed. */
   status?: StatusFigures | undefined
+  /** Idle memory (bench/suites/footprint.ts); absent from runs before it existed. */
+  footprint?: FootprintFigures | undefined
   targets: TargetCheck[]
 }
 
@@ -35,9 +38,9 @@ export interface TargetCheck {
 const at = (scale: SizeFigures[] | undefined, apis: number) => scale?.find((s) => s.apis === apis)
 
 /**
- * The performance budget of issue 11 (the hot path at the framework's floor), checked against a run's
- * figures: reported, never asserted. The floor is the design card's stack (Koa, @koa/router,
- * koa-bodyparser) answering OK, measured in the same run.
+ * The performance budget (the hot path near the framework's floor, scrapes, stalls, memory), checked
+ * against a run's figures: reported, never asserted. The floor is the exporter's framework (Koa,
+ * @koa/router, koa-bodyparser) answering OK, measured in the same run.
  */
 export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
   const checks: TargetCheck[] = []
@@ -92,6 +95,18 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
     '<= 2048',
     largest?.memory.heapPerApiBytes ?? undefined,
     (v) => v <= 2048,
+  )
+  check(
+    'idle RSS, default configuration (MiB, settled)',
+    '<= 65',
+    settledOf(results.footprint, 'exporter, default configuration'),
+    (v) => v <= 65,
+  )
+  check(
+    'idle RSS, every feature on (MiB, settled)',
+    '<= 80',
+    settledOf(results.footprint, 'exporter, every feature on'),
+    (v) => v <= 80,
   )
   check(
     'RSS drift over the second half of the soak (MiB/hour)',
@@ -197,6 +212,7 @@ export function renderMarkdown(r: BenchResults): string {
     }
   }
   if (r.status) out.push(...renderStatusMarkdown(r.status))
+  if (r.footprint) out.push(...renderFootprintMarkdown(r.footprint))
   if (r.soak) {
     const s = r.soak
     out.push(

@@ -4,10 +4,11 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildAll, OUT_DIR, ROOT } from './lib/build.js'
+import { buildAll, buildExporterAt, OUT_DIR, ROOT } from './lib/build.js'
 import { describeMachine, gitDescribe } from './lib/machine.js'
 import { runMain } from './lib/run-main.js'
 import { type BenchResults, checkTargets, renderMarkdown } from './report.js'
+import { benchFootprint } from './suites/footprint.js'
 import { benchIngest } from './suites/ingest.js'
 import { benchProxy } from './suites/proxy.js'
 import { benchScale } from './suites/scale.js'
@@ -20,8 +21,10 @@ const USAGE = `usage: npm run bench [-- options]   (tsx bench/run.ts)
   --soak               also run the RSS soak (10 minutes at a fixed rate; not in CI);
                        (--only soak runs the soak alone)
   --soak-seconds N     soak length (default 600)
+  --footprint-seconds N  how long the footprint suite watches idle servers (default 180, 15 with --quick)
   --profile            run the ingest servers under node --cpu-prof (bench/.out/profiles)
-  --only LIST          comma-separated suites: ingest,scale,proxy,status,soak (default: all but soak)
+  --only LIST          comma-separated suites: ingest,scale,proxy,status,footprint,soak (default: all but soak)
+  --baseline REF       also measure the footprint of the exporter built from another commit, in the same run
   --out FILE           where to write the JSON results (default: bench/results.json for a full run,
                        bench/soak-results.json for --only soak, bench/.out/results-quick.json for
                        --quick); a full run to the default place also refreshes BENCHMARKS.md`
@@ -31,8 +34,10 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     soak: { type: 'boolean', default: false },
     'soak-seconds': { type: 'string', default: '600' },
+    'footprint-seconds': { type: 'string' },
     profile: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'ingest,scale,proxy,status' },
+    only: { type: 'string', default: 'ingest,scale,proxy,status,footprint' },
+    baseline: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -56,6 +61,7 @@ const PLAN = quick
       scrapes: 2,
       stallSeconds: 0.5,
       warmupAlerts: 500,
+      footprintSeconds: 15,
     }
   : {
       rounds: 5,
@@ -65,8 +71,9 @@ const PLAN = quick
       scrapes: 10,
       stallSeconds: 3,
       warmupAlerts: 5000,
+      footprintSeconds: 180,
     }
-const SUITES = ['ingest', 'scale', 'proxy', 'status', 'soak']
+const SUITES = ['ingest', 'scale', 'proxy', 'status', 'footprint', 'soak']
 for (const suite of suites) {
   if (!SUITES.includes(suite)) {
     process.stderr.write(`unknown suite ${JSON.stringify(suite)}\n${USAGE}\n`)
@@ -84,10 +91,12 @@ function version(): string {
   return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
 }
 
-/** Whether the front-proxy mode is in this version of the exporter (the build's main wires it). */
+/** Whether the front-proxy mode is in this version of the exporter (the code that starts it wires it). */
 function hasProxyMode(): boolean {
-  const main = join(ROOT, 'src/main.ts')
-  return existsSync(main) && readFileSync(main, 'utf8').includes('createUpstreamResponder')
+  return ['src/start.ts', 'src/main.ts'].some((file) => {
+    const path = join(ROOT, file)
+    return existsSync(path) && readFileSync(path, 'utf8').includes('createUpstreamResponder')
+  })
 }
 
 /** Replaces the generated part of BENCHMARKS.md, between its two markers, with this run's tables. */
@@ -179,6 +188,20 @@ async function main(): Promise<void> {
       log,
     })
   }
+  let footprint: BenchResults['footprint']
+  if (suites.has('footprint')) {
+    log('footprint: idle RSS of bare Node.js, the floor and the exporter in two configurations')
+    footprint = await benchFootprint({
+      builds,
+      seconds: Number(flags['footprint-seconds'] ?? PLAN.footprintSeconds),
+      scrapeEverySeconds: 15,
+      baseline:
+        flags.baseline === undefined
+          ? undefined
+          : { ref: flags.baseline, entry: buildExporterAt(flags.baseline) },
+      log,
+    })
+  }
   let soak: BenchResults['soak']
   if (flags.soak || suites.has('soak')) {
     const seconds = Number(flags['soak-seconds'])
@@ -200,6 +223,7 @@ async function main(): Promise<void> {
     proxy,
     soak,
     status,
+    footprint,
   }
   const results: BenchResults = { ...partial, targets: checkTargets(partial) }
   const markdown = renderMarkdown(results)

@@ -3,7 +3,6 @@
  * (containers and CI run it as root or without user namespaces), nothing fetched in the background,
  * and a fresh profile that is removed on close.
  */
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,10 +18,6 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ]
-
-export function hasChromium(): boolean {
-  return existsSync(CHROMIUM)
-}
 
 export interface Browser {
   context: BrowserContext

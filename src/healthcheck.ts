@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { DEFAULT_PORT } from './config/config.js'
-import { readWebConfigFile } from './web-config/web-config-file.js'
+import { nodeVersionProblem } from './node-version.js'
 
 /**
  * The Docker image's HEALTHCHECK: asks this container's own exporter for `/-/healthy` on loopback and
@@ -14,16 +13,26 @@ import { readWebConfigFile } from './web-config/web-config-file.js'
  * It reads only the variables it needs, not the whole configuration: an unusable token file must
  * not make a running exporter (which keeps its tokens in force) look unhealthy.
  */
-function healthcheckTarget(env: Record<string, string | undefined>): { url: URL; tls: boolean } {
+async function healthcheckTarget(
+  env: Record<string, string | undefined>,
+): Promise<{ url: URL; tls: boolean }> {
+  // Loaded here, after the Node.js version check (see the end of this file).
+  const { DEFAULT_PORT } = await import('./config/config.js')
   const port = env.PORT?.trim() || String(DEFAULT_PORT)
   const webConfigFile = env.WEB_CONFIG_FILE?.trim()
   const metricsPortSet = (env.METRICS_PORT?.trim() ?? '') !== ''
-  const tls = !metricsPortSet && !!webConfigFile && readWebConfigFile(webConfigFile).tls !== undefined
+  const tls =
+    !metricsPortSet &&
+    !!webConfigFile &&
+    (await import('./web-config/web-config-file.js')).readWebConfigFile(webConfigFile).tls !== undefined
   return { url: new URL(`${tls ? 'https' : 'http'}://127.0.0.1:${port}/-/healthy`), tls }
 }
 
-function check(env: Record<string, string | undefined>, timeoutMs: number): Promise<string | undefined> {
-  const { url, tls } = healthcheckTarget(env)
+async function check(
+  env: Record<string, string | undefined>,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const { url, tls } = await healthcheckTarget(env)
   return new Promise((resolve) => {
     const options = { timeout: timeoutMs, ...(tls && { rejectUnauthorized: false }) }
     const req = (tls ? httpsRequest : httpRequest)(url, options, (res) => {
@@ -37,6 +46,8 @@ function check(env: Record<string, string | undefined>, timeoutMs: number): Prom
 }
 
 try {
+  const tooOld = nodeVersionProblem(process.versions.node)
+  if (tooOld !== undefined) throw new Error(tooOld)
   // Within the HEALTHCHECK's 3 s with room for node's own start: a hung exporter is reported as such.
   const problem = await check(process.env, 2000)
   if (problem !== undefined) process.stderr.write(`unhealthy: ${problem}\n`)

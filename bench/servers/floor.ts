@@ -3,9 +3,9 @@ import Koa from 'koa'
 import bodyParser from 'koa-bodyparser'
 
 /**
- * The framework floor: the design card's stack, the exporter's (Koa, @koa/router, koa-bodyparser with
- * the exporter's options: JSON whatever the Content-Type, the default BODY_LIMIT_BYTES), answering the
- * same OK body without any of the exporter's own work. Listens on 127.0.0.1:$PORT.
+ * The framework floor: the exporter's own stack (Koa, @koa/router, koa-bodyparser with the exporter's
+ * options: JSON whatever the Content-Type, the default BODY_LIMIT_BYTES), answering the same OK body
+ * without any of the exporter's own work. Listens on 127.0.0.1:$PORT.
  */
 const OK_ANSWER = '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}'
 

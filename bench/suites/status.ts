@@ -35,7 +35,7 @@ export interface StatusFigures {
 const PATHS = ['/', '/api/v1/status'] as const
 
 /**
- * The status page's cost (issue 13): a fresh exporter tracks `apis` APIs, then `GET /` (the first 100
+ * The status page's cost: a fresh exporter tracks `apis` APIs, then `GET /` (the first 100
  * rows rendered) and `GET /api/v1/status` (all of them) are timed, their CPU read, and the longest
  * stall they cause to callbacks measured with a probe stream, as the scale suite does for /metrics.
  */

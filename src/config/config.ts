@@ -6,7 +6,7 @@ import { tokenProblem } from '../tokens/token-list.js'
 import { loadTlsMaterial } from '../web-config/tls-material.js'
 import { readWebConfigFile, type WebConfig, WebConfigError } from '../web-config/web-config-file.js'
 
-/** The exporter's validated configuration, read once at start-up from the environment (SPEC §4). */
+/** The exporter's validated configuration, read once at start-up from the environment (docs/configuration.md). */
 export interface Config {
   port: number
   host: string

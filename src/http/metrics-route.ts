@@ -22,9 +22,9 @@ export function createMetricsHandler(registry: Registry, beforeScrape: () => voi
     ctx.vary('Accept-Encoding')
     ctx.set('Cache-Control', 'no-store')
     ctx.status = 200
-    // A Buffer is encoded once; a string would be scanned once by Koa for its length and again when
-    // written (about a sixth of a 2,000-API scrape).
-    ctx.body = typeof rendered.body === 'string' ? Buffer.from(rendered.body) : rendered.body
+    // A Buffer: a string would be scanned once by Koa for its length and again when written (about a
+    // sixth of a 2,000-API scrape).
+    ctx.body = rendered.body
     // Set after the body: Koa would otherwise guess a type from it.
     ctx.set('Content-Type', rendered.contentType)
     if (rendered.contentEncoding) ctx.set('Content-Encoding', rendered.contentEncoding)

@@ -9,7 +9,7 @@ export class ClientAbortedError extends Error {
   override name = 'ClientAbortedError'
 }
 
-/** The Content-Encodings a body may come in (SPEC §3); any other is `unsupported_encoding`. */
+/** The Content-Encodings a body may come in (docs/callbacks.md, Answers); any other is `unsupported_encoding`. */
 type BodyEncoding = 'identity' | 'gzip' | 'deflate'
 
 /**
@@ -76,9 +76,9 @@ function contentEncoding(req: IncomingMessage): BodyEncoding {
 }
 
 /**
- * For an encoded body, what raw-body cannot see behind the decoder: bytes received beyond the limit,
- * and a client that goes away mid-body (the decoder would wait for the rest for ever). Rejects on
- * either; the reading it races is then abandoned with the request.
+ * For an encoded body, what the parser cannot see behind the decoder (its limit counts decoded bytes):
+ * bytes received beyond the limit, and a client that goes away mid-body (the decoder would wait for the
+ * rest for ever). Rejects on either; the reading it races is then abandoned with the request.
  */
 function wireGuard(req: IncomingMessage, limitBytes: number): Promise<never> {
   return new Promise<never>((_resolve, reject) => {

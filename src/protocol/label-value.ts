@@ -1,4 +1,4 @@
-/** SPEC §3: label values are 1–128 characters of letters, digits, `_ . - /`. */
+/** Label values are 1–128 characters of letters, digits, `_ . - /` (docs/callbacks.md, `invalid_payload`). */
 const LABEL_VALUE = /^[A-Za-z0-9_./-]{1,128}$/
 
 export function isValidLabelValue(value: string): boolean {

@@ -1,4 +1,4 @@
-/** Why a callback was rejected: the `reason` label of `tencent_chat_exporter_rejected_callbacks_total` (SPEC §3). */
+/** Why a callback was rejected: the `reason` label of `tencent_chat_exporter_rejected_callbacks_total` (docs/callbacks.md, Rejections). */
 export const REJECTION_REASONS = {
   malformed_json: 400,
   invalid_payload: 400,

@@ -35,8 +35,8 @@ const MINUTE_MS = 60_000
  * unchanged) and writes the app's status, Content-Type and body back to Chat unchanged. When the app
  * cannot be reached or is too slow, UPSTREAM_FAILURE_POLICY decides the answer.
  *
- *   createExporter({ ..., createResponder: (metrics) =>
- *     createUpstreamResponder({ upstream, metrics, logger, maxAnswerBytes }) })
+ *   createExporter({ ..., createResponder: (metrics, observe) =>
+ *     createUpstreamResponder({ upstream, metrics: metrics.upstream, logger, maxAnswerBytes, observe }) })
  */
 export function createUpstreamResponder(options: UpstreamResponderOptions): UpstreamResponder {
   const { upstream, logger } = options

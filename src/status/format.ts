@@ -30,17 +30,24 @@ export function formatIso(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`
 }
 
-// Made once: toLocaleString builds a formatter at every call, a third of the page's cost at 100 rows.
-const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })
-const PERCENT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
-const SMALL_PERCENT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 })
+// Made at the first page and kept: toLocaleString builds a formatter at every call, a third of the page's
+// cost at 100 rows. Not at start-up: ICU's number formatting costs about 6 MiB of memory once used, which
+// an exporter whose page nobody opens need not pay (BENCHMARKS.md, Footprint).
+let formats: Record<'number' | 'percent' | 'smallPercent', Intl.NumberFormat> | undefined
+const numberFormats = () =>
+  (formats ??= {
+    number: new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 }),
+    percent: new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }),
+    smallPercent: new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 }),
+  })
 
 /** A count or a rate with at most two decimals and thousands separated: 1,234 or 12.5. */
 export function formatNumber(value: number): string {
-  return NUMBER.format(value)
+  return numberFormats().number.format(value)
 }
 
 /** A ratio as a percentage: 255%, 80.5%. */
 export function formatPercent(ratio: number): string {
-  return `${(ratio < 0.1 ? SMALL_PERCENT : PERCENT).format(ratio * 100)}%`
+  const { percent, smallPercent } = numberFormats()
+  return `${(ratio < 0.1 ? smallPercent : percent).format(ratio * 100)}%`
 }

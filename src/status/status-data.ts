@@ -6,7 +6,7 @@ import type { ActivityRecorder } from './activity.js'
 /** Where the status document is served as JSON (http/status-page.ts) and linked from the page. */
 export const STATUS_JSON_PATH = '/api/v1/status'
 
-/** `GET /api/v1/status`: the status page's data. Names follow the metrics (SPEC §2); times are Unix seconds. */
+/** `GET /api/v1/status`: the status page's data. Names follow the metrics (docs/metrics.md); times are Unix seconds. */
 export interface StatusDocument {
   version: string
   start_time_seconds: number

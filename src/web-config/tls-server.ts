@@ -103,5 +103,3 @@ export function tlsServerFactory(tls: TlsSettings, logger: Logger): ServerFactor
     return server as unknown as Server
   }
 }
-
-export const describeServingCertificate = (tls: TlsSettings) => describeCertificate(loadTlsMaterial(tls))

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, resolve } from 'node:path'
-import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { checkBcryptHash } from './bcrypt-hash.js'
 import { parseGoDuration } from './go-duration.js'
@@ -146,6 +146,8 @@ function issueMessage(issue: z.core.$ZodIssue, file: unknown): string {
 }
 
 function yamlProblem(source: string): { value: unknown } | { problem: string } {
+  // yaml is loaded only when there is a file to read: it adds to every exporter's memory otherwise.
+  const { LineCounter, parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml')
   const lineCounter = new LineCounter()
   const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: true, lineCounter })
   const error = doc.errors[0]

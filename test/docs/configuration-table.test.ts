@@ -1,6 +1,6 @@
 import { relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { environmentVariables, loadConfig } from '../../src/config/config.js'
+import { ConfigError, environmentVariables, loadConfig } from '../../src/config/config.js'
 import { codeIn, documentationFiles, readDoc, repoRoot, tablesWithColumns } from './markdown.js'
 
 const UNSET = 'unset'
@@ -68,6 +68,28 @@ describe('docs/configuration.md', () => {
       const documented = documentedVariables(readDoc(name))
       expect(differences(documented, code, { complete: false }), name).toEqual([])
     }
+  })
+
+  it("names the exporter's own paths that CALLBACK_PATH must not be, as the configuration refuses them", () => {
+    const validation = /^## Validation\n([\s\S]*?)^## /m.exec(readDoc('docs/configuration.md'))?.[1] ?? ''
+    const sentence = /exporter's own paths \(([^)]*)\)/.exec(validation.replace(/\n/g, ' '))?.[1]
+    expect(
+      sentence,
+      'docs/configuration.md, Validation: "… the exporter\'s own paths (`/`, …)"',
+    ).toBeDefined()
+    const documented = [...(sentence as string).matchAll(/`([^`]+)`/g)].map((match) => match[1] as string)
+    // The configuration's message lists the paths it refuses; each documented one must be refused.
+    let refused: string[] = []
+    try {
+      loadConfig({ CALLBACK_PATH: '/' })
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      refused = /own paths \(([^)]*)\)/.exec((error as Error).message)?.[1]?.split(', ') ?? []
+    }
+    expect(refused.length).toBeGreaterThan(0)
+    expect(documented).toEqual(refused)
+    for (const path of documented)
+      expect(() => loadConfig({ CALLBACK_PATH: path }), path).toThrow(ConfigError)
   })
 
   it('the schema lists every variable that loadConfig reads', () => {

@@ -8,7 +8,7 @@ import { SDKAPPID, TOKEN } from '../helpers/callbacks.js'
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
 
 // Property-based fuzzing of POST /callback on the real server: arbitrary bodies, query strings and
-// headers. Whatever arrives, the answer is OK or a precise SPEC §3 rejection, counted exactly once,
+// headers. Whatever arrives, the answer is OK or a precise rejection of docs/callbacks.md, counted exactly once,
 // and a rejected request changes no series. A fixed seed keeps CI reproducible; set FUZZ_SEED to
 // another number to explore further (a failure prints the seed and the shrunk counterexample).
 
@@ -370,7 +370,7 @@ async function checkOne(exporter: TestExporter, request: Fuzzed): Promise<'ok' |
   expect(typeof body.ErrorCode === 'number' && body.ErrorCode !== 0).toBe(true)
   expect(typeof body.ErrorInfo).toBe('string')
   const reason = REASONS.find((candidate) => String(body.ErrorInfo).startsWith(`${candidate}: `))
-  expect(reason, `ErrorInfo ${json(body.ErrorInfo)} names no SPEC §3 reason`).toBeDefined()
+  expect(reason, `ErrorInfo ${json(body.ErrorInfo)} names no reason of docs/callbacks.md`).toBeDefined()
   expect(answer.status).toBe(REJECTION_REASONS[reason as RejectionReason])
   const increments = Object.fromEntries(
     REASONS.map((candidate) => [
@@ -433,7 +433,7 @@ describe('fuzzing POST /callback on the real server', { timeout: 120_000 }, () =
     ['without a token or SDKAPPIDS', () => open, undefined, openOutcomes],
     ['with a token and SDKAPPIDS', () => guarded, SDKAPPID, guardedOutcomes],
   ] as const) {
-    it(`answers OK or a counted SPEC §3 rejection, never a 5xx (${name})`, async () => {
+    it(`answers OK or a counted rejection, never a 5xx (${name})`, async () => {
       const exporter = target()
       const seen = new Map<string, number>()
       await fc.assert(

@@ -5,7 +5,7 @@ import { alertBody, callbackUrl, postCallback, SDKAPPID, sampleValue, TOKEN } fr
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
 
 // Bodies read by koa-bodyparser: gzip and deflate decoded, BODY_LIMIT_BYTES applied to the decoded size,
-// any other Content-Encoding 415 unsupported_encoding (SPEC §3).
+// any other Content-Encoding 415 unsupported_encoding (docs/callbacks.md).
 
 const BODY_LIMIT = 4096
 let exporter: TestExporter

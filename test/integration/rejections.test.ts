@@ -139,7 +139,7 @@ const cases: Array<{
   },
 ]
 
-describe('rejected callbacks (SPEC §3)', () => {
+describe('rejected callbacks (docs/callbacks.md, Rejections)', () => {
   it('starts every reason at 0', async () => {
     const fresh = await startExporter()
     const metrics = await (await fetch(`${fresh.url}/metrics`)).text()

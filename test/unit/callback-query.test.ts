@@ -200,8 +200,7 @@ describe('parseCallbackQuery on raw query strings', () => {
     }
   })
 
-  it('checks every CallbackCommand it has not accepted before, however many it has accepted', () => {
-    // Accepted commands are remembered (up to a bound) so that their checks are skipped next time.
+  it('checks the CallbackCommand of every callback, also after many accepted ones', () => {
     for (let i = 0; i < 300; i++) {
       expect(parseRaw(`SdkAppid=1&CallbackCommand=A.Cmd${i}`).callbackCommand).toBe(`A.Cmd${i}`)
       expect(parseRaw(`SdkAppid=1&CallbackCommand=A.Cmd${i}`).callbackCommand).toBe(`A.Cmd${i}`)

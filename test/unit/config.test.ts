@@ -21,7 +21,7 @@ const tokenFile = (content: string) => {
 }
 
 describe('loadConfig', () => {
-  it('has the defaults of SPEC §4', () => {
+  it('has the defaults docs/configuration.md lists', () => {
     const config = loadConfig({})
     expect(config).toMatchObject({
       port: 10240,

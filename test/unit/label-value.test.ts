@@ -29,6 +29,10 @@ describe('redactSecrets', () => {
     '14000000011400000001',
     'deadbeef',
     'query parameter SdkAppid is missing',
+    // 16 or more hex digits, but only digits and `e`: numbers, as docs/operations.md (Logs) says.
+    '12345678901234567890',
+    '1.7976931348623157e+308',
+    '1234567890123456e7',
   ])('leaves %s alone', (input) => {
     expect(redactSecrets(input)).toBe(input)
   })
@@ -61,6 +65,13 @@ describe('escapeInvisible', () => {
 })
 
 describe('sanitizeLogLine', () => {
+  it('redacts a run of 16 hex digits with a letter other than e, and leaves numbers alone', () => {
+    const line = `{"max":1.7976931348623157e+308,"id":"12345678901234567890","piece":"${SIGN.slice(20, 36)}"}\n`
+    expect(sanitizeLogLine(line)).toBe(
+      '{"max":1.7976931348623157e+308,"id":"12345678901234567890","piece":"<redacted>"}\n',
+    )
+  })
+
   it('keeps every line valid JSON with the same fields, U+2028/U+2029 escaped, hex runs redacted', () => {
     fc.assert(
       fc.property(
