@@ -1,4 +1,12 @@
-import type { Context, Next } from 'koa'
+import type { Context, Middleware, Next } from 'koa'
+
+/** The middleware, and what it is doing now (for the status page's queue and for tests). */
+export type TurnTaking = Middleware & {
+  /** Requests waiting for their turn. */
+  readonly waiting: number
+  /** Whether a request is having its turn. */
+  readonly busy: boolean
+}
 
 /**
  * Route middleware that runs the rest of the route for one request at a time, the others waiting in
@@ -9,23 +17,34 @@ import type { Context, Next } from 'koa'
  * rarely overlap, so normally nothing waits. A request whose client has gone while it waited is not
  * rendered at all (status 499, as nginx logs it).
  */
-export function oneAtATime() {
+export function oneAtATime(): TurnTaking {
   let tail: Promise<void> = Promise.resolve()
-  return async function inTurn(ctx: Context, next: Next): Promise<void> {
+  let waiting = 0
+  let busy = false
+  const inTurn = async function inTurn(ctx: Context, next: Next): Promise<void> {
     const ahead = tail
     let done!: () => void
     tail = new Promise<void>((resolve) => {
       done = resolve
     })
+    waiting += 1
+    // `ahead` only ever resolves: it is the previous request's `done`.
+    await ahead
+    waiting -= 1
+    busy = true
     try {
-      await ahead
       if (ctx.req.destroyed) {
         ctx.status = 499
         return
       }
       await next()
     } finally {
+      busy = false
       done()
     }
   }
+  return Object.defineProperties(inTurn, {
+    waiting: { get: () => waiting },
+    busy: { get: () => busy },
+  }) as TurnTaking
 }
