@@ -84,12 +84,6 @@ function version(): string {
   return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
 }
 
-/** Whether the front-proxy mode is in this version of the exporter (the build's main wires it). */
-function hasProxyMode(): boolean {
-  const main = join(ROOT, 'src/main.ts')
-  return existsSync(main) && readFileSync(main, 'utf8').includes('createUpstreamResponder')
-}
-
 /** Replaces the generated part of BENCHMARKS.md, between its two markers, with this run's tables. */
 function refreshBenchmarksMd(markdown: string): void {
   if (!existsSync(BENCHMARKS_MD)) return
@@ -153,20 +147,16 @@ async function main(): Promise<void> {
   }
   let proxy: BenchResults['proxy']
   if (suites.has('proxy')) {
-    if (hasProxyMode()) {
-      log('proxy mode: upstream directly and through the exporter')
-      proxy = await benchProxy({
-        builds,
-        rounds: quick ? 1 : 5,
-        roundSeconds: quick ? 1 : 8,
-        warmupSeconds: quick ? 0.5 : 2,
-        connections: 8,
-        rate: 1000,
-        log,
-      })
-    } else {
-      proxy = { skipped: 'this version of the exporter has no front-proxy mode (UPSTREAM_URL)' }
-    }
+    log('proxy mode: upstream directly and through the exporter')
+    proxy = await benchProxy({
+      builds,
+      rounds: quick ? 1 : 5,
+      roundSeconds: quick ? 1 : 8,
+      warmupSeconds: quick ? 0.5 : 2,
+      connections: 8,
+      rate: 1000,
+      log,
+    })
   }
   let status: BenchResults['status']
   if (suites.has('status')) {
