@@ -94,6 +94,12 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
     (v) => v <= 2048,
   )
   check(
+    `callbacks' p99 under ${results.status?.flood?.readers ?? '-'} status readers at the caps, above quiet (ms)`,
+    '<= 50',
+    results.status?.flood?.addedP99Ms,
+    (v) => v <= 50,
+  )
+  check(
     'RSS drift over the second half of the soak (MiB/hour)',
     'within ±10 (levels off)',
     results.soak?.rssSlopeMiBPerHour,

@@ -166,6 +166,8 @@ async function main(): Promise<void> {
       apis: 2000,
       requests: quick ? 3 : 20,
       stallSeconds: PLAN.stallSeconds,
+      floodReaders: 60,
+      floodSeconds: quick ? 1 : 10,
       log,
     })
   }
