@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Context, Middleware, Next } from 'koa'
 
 /** The middleware, and what it is doing now (for the status page's queue and for tests). */
@@ -15,9 +16,12 @@ export type TurnTaking = Middleware & {
  * progress together (about 250 MiB more resident memory, each taking seconds), where one after the
  * other they cost one render's memory and each waits only for those ahead of it. Prometheus's scrapers
  * rarely overlap, so normally nothing waits. A request whose client has gone while it waited is not
- * rendered at all (status 499, as nginx logs it).
+ * rendered at all (status 499, as nginx logs it). With `restRatio`, the next request's turn comes only
+ * after a pause of that many times the last turn's length: for pages that many readers may ask for at
+ * once (the status page), so that they can take at most a share of the time callbacks need.
  */
-export function oneAtATime(): TurnTaking {
+export function oneAtATime(options: { restRatio?: number } = {}): TurnTaking {
+  const restRatio = options.restRatio ?? 0
   let tail: Promise<void> = Promise.resolve()
   let waiting = 0
   let busy = false
@@ -32,6 +36,7 @@ export function oneAtATime(): TurnTaking {
     await ahead
     waiting -= 1
     busy = true
+    const startedMs = performance.now()
     try {
       if (ctx.req.destroyed) {
         ctx.status = 499
@@ -40,7 +45,11 @@ export function oneAtATime(): TurnTaking {
       await next()
     } finally {
       busy = false
-      done()
+      // The next turn waits as long again (times restRatio): the turns take at most 1 / (1 + restRatio)
+      // of the event loop's time, whatever the number waiting. This request's answer is not delayed.
+      const restMs = restRatio * (performance.now() - startedMs)
+      if (restMs >= 1) void sleep(restMs).then(done)
+      else done()
     }
   }
   return Object.defineProperties(inTurn, {

@@ -31,6 +31,13 @@ export interface StatusPageDeps {
 
 const REFRESH_CHOICES = new Set([5, 10, 30, 60])
 
+/**
+ * After each render of the page or the JSON, the next waits as long as it took: renders take at most
+ * half of the event loop's time however many readers there are, leaving the rest to callbacks. A render
+ * at the caps takes a few milliseconds, so a reader alone never notices.
+ */
+const STATUS_REST_RATIO = 1
+
 function secureHeaders(ctx: Context): void {
   ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY)
   ctx.set('X-Content-Type-Options', 'nosniff')
@@ -62,12 +69,13 @@ async function readPage(ctx: Context, next: Next): Promise<void> {
  * `GET /` (the status page, HTML) and `GET /api/v1/status` (the same data as JSON, a page of at most
  * 500 entries per list at a time), added to the listener that serves /metrics, behind whatever protects
  * it. Served like /metrics: one render at a time, the others waiting their turn in arrival order (a
- * reader that left meanwhile is not rendered), the page written in slices with callbacks answered in
- * between, and `boundSend` bounding how long an answer may wait for its reader. Returns the queue, for
+ * reader that left meanwhile is not rendered) and each turn followed by a rest as long as it
+ * (STATUS_REST_RATIO), the page written in slices with callbacks answered in between, and `boundSend`
+ * bounding how long an answer may wait for its reader. Returns the queue, for
  * whoever wants to see it.
  */
 export function addStatusRoutes(router: Router, deps: StatusPageDeps, boundSend: Middleware): TurnTaking {
-  const inTurn = oneAtATime()
+  const inTurn = oneAtATime({ restRatio: STATUS_REST_RATIO })
   router.get('/', boundSend, inTurn, async (ctx) => {
     const refresh = Number(ctx.query.refresh)
     const page = await renderStatusPage(await deps.collect(), {

@@ -70,4 +70,29 @@ describe('oneAtATime', () => {
     expect(queue.waiting).toBe(0)
     expect(queue.busy).toBe(false)
   })
+
+  it('with restRatio, starts the next turn only after a rest as long as the last turn took', async () => {
+    const queue = oneAtATime({ restRatio: 1 })
+    const turns: Array<{ start: number; end: number }> = []
+    const app = new Koa()
+    app.use(queue)
+    app.use(async (ctx) => {
+      const start = performance.now()
+      // A turn of at least 30 ms of the server's time.
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      turns.push({ start, end: performance.now() })
+      ctx.body = 'ok'
+    })
+    server = await listen(app, 0, '127.0.0.1')
+    const base = `http://127.0.0.1:${portOf(server)}`
+    const answers = await Promise.all(Array.from({ length: 4 }, () => fetch(base).then((a) => a.text())))
+    expect(answers).toEqual(['ok', 'ok', 'ok', 'ok'])
+    turns.sort((a, b) => a.start - b.start)
+    for (let i = 1; i < turns.length; i += 1) {
+      const last = turns[i - 1] as { start: number; end: number }
+      const next = turns[i] as { start: number; end: number }
+      // Timers never fire early: the rest is at least the last turn's length (1 ms of rounding).
+      expect(next.start - last.end).toBeGreaterThanOrEqual(last.end - last.start - 1)
+    }
+  })
 })
