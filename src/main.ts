@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './logging/logger.js'
 import { createUpstreamResponder } from './proxy/upstream-responder.js'
 import { closeGracefully, listen, portOf } from './server.js'
 import { VERSION } from './version.js'
-import { describeWebConfig } from './web-config/summary.js'
+import { describeWebConfig, webConfigWarnings } from './web-config/summary.js'
 import { tlsServerFactory } from './web-config/tls-server.js'
 
 function readConfig(): Config {
@@ -30,6 +30,7 @@ function warnAboutOpenDoors(config: Config, logger: Logger): void {
       'callback authentication is off (no CALLBACK_TOKEN or CALLBACK_TOKEN_FILE): anyone who can reach the callback URL can send alerts',
     )
   }
+  for (const warning of config.webConfig ? webConfigWarnings(config.webConfig) : []) logger.warn(warning)
 }
 
 async function main(): Promise<void> {

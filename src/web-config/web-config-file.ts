@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs'
+import { validateHeaderValue } from 'node:http'
 import { dirname, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
+import { readRegularFileSync, UnreadableFileError } from '../read-regular-file.js'
 import { checkBcryptHash } from './bcrypt-hash.js'
 import { parseGoDuration } from './go-duration.js'
 import {
@@ -21,6 +22,8 @@ import {
  */
 export interface WebConfig {
   path: string
+  /** The file held nothing (empty, or only `null`): everything stays open, as in exporter-toolkit. */
+  empty: boolean
   tls: TlsSettings | undefined
   /** Header name → value, set on every answer of the listener. */
   headers: ReadonlyMap<string, string>
@@ -145,6 +148,9 @@ function issueMessage(issue: z.core.$ZodIssue, file: unknown): string {
   return `${key === '' ? 'the file' : key}: ${issue.message}${got}`
 }
 
+/** Aliases a web configuration file may use: a handful at most in any real one, 100 as yaml's default. */
+const MAX_ALIASES = 100
+
 function yamlProblem(source: string): { value: unknown } | { problem: string } {
   const lineCounter = new LineCounter()
   const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: true, lineCounter })
@@ -154,18 +160,28 @@ function yamlProblem(source: string): { value: unknown } | { problem: string } {
     const { line, col } = lineCounter.linePos(error.pos[0])
     return { problem: `not valid YAML at line ${line}, column ${col}: ${error.message}` }
   }
-  return { value: doc.toJS() }
+  try {
+    // yaml refuses aliases that would expand past its limit (a "billion laughs" file) with a ReferenceError.
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIASES }) }
+  } catch (problem) {
+    return { problem: `not usable YAML: ${(problem as Error).message}` }
+  }
 }
 
-/** Reads WEB_CONFIG_FILE and checks everything but the certificates' content (see tls-material). */
+/** Largest web configuration file read: a real one is a few hundred bytes, with inline PEM a few KiB. */
+const MAX_WEB_CONFIG_BYTES = 1024 * 1024
+
+/**
+ * Reads WEB_CONFIG_FILE (a regular file only: a FIFO is refused at once, never waited on) and checks
+ * everything but the certificates' content (see tls-material).
+ */
 export function readWebConfigFile(path: string): WebConfig {
   let source: string
   try {
-    source = readFileSync(path, 'utf8')
+    source = readRegularFileSync(path, MAX_WEB_CONFIG_BYTES).toString('utf8')
   } catch (error) {
-    throw new WebConfigError(
-      `cannot read ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    )
+    if (!(error instanceof UnreadableFileError)) throw error
+    throw new WebConfigError(error.message)
   }
   const yaml = yamlProblem(source)
   if ('problem' in yaml) throw new WebConfigError(yaml.problem)
@@ -177,6 +193,7 @@ export function readWebConfigFile(path: string): WebConfig {
   const folder = dirname(resolve(path))
   return {
     path,
+    empty: parsed.data === null || parsed.data === undefined,
     tls: tlsSettings(file.tls_server_config ?? undefined, folder),
     headers: headers(file.http_server_config?.headers ?? undefined),
     users: users(file.basic_auth_users ?? undefined),
@@ -270,6 +287,14 @@ function headers(given: Record<string, string> | undefined): ReadonlyMap<string,
     if (allowed && !allowed.includes(value)) {
       throw new WebConfigError(
         `http_server_config.headers.${name}: must be one of ${list(allowed)}, got ${JSON.stringify(value)}`,
+      )
+    }
+    // Node would refuse it on every answer (500 for every request, probes included): refuse it now.
+    try {
+      validateHeaderValue(name, value)
+    } catch {
+      throw new WebConfigError(
+        `http_server_config.headers.${name}: a header value must be Latin-1 without control characters (no CR or LF), got ${JSON.stringify(value.slice(0, 80))}`,
       )
     }
     // A blank value leaves the header unset, as in exporter-toolkit.
