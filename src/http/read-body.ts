@@ -134,7 +134,8 @@ function asRejection(error: unknown, limitBytes: number, encoding: BodyEncoding)
   if (error instanceof SyntaxError) {
     if (typeof body === 'string' && body.trim() === '')
       return new CallbackRejection('malformed_json', 'the body is empty')
-    return new CallbackRejection('malformed_json', error.message)
+    // V8's message repeats a piece of the body: quoted like any input repeated in an answer.
+    return new CallbackRejection('malformed_json', `the body is not JSON: ${quoteForMessage(error.message)}`)
   }
   if (typeof code === 'string' && code.startsWith('Z_')) {
     return new CallbackRejection('malformed_json', `the body could not be decoded as ${encoding}: ${message}`)
