@@ -46,7 +46,9 @@ export function tlsServerFactory(tls: TlsSettings, logger: Logger): ServerFactor
         ...options,
         ...material.options,
         requestCert: askForCertificate,
-        rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
+        // Verified below for every policy, so that each refusal is logged with its reason: Node's own
+        // refusal ends the handshake with no more than "socket hang up" to tell.
+        rejectUnauthorized: false,
         handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       },
       handler,
@@ -106,16 +108,20 @@ export function tlsServerFactory(tls: TlsSettings, logger: Logger): ServerFactor
       }
       socket.destroy()
     }
-    // Node's own rejectUnauthorized covers RequireAndVerifyClientCert; the other policies of Go's
-    // crypto/tls and client_allowed_sans are checked here, before any request is read.
+    // The policies of Go's crypto/tls and client_allowed_sans, checked once the handshake is done and
+    // before any request is read.
+    const certificateRequired =
+      tls.clientAuth === 'RequireAnyClientCert' || tls.clientAuth === 'RequireAndVerifyClientCert'
+    const verified =
+      tls.clientAuth === 'VerifyClientCertIfGiven' || tls.clientAuth === 'RequireAndVerifyClientCert'
     server.prependListener('secureConnection', (socket: TLSSocket) => {
       if (!askForCertificate) return
       const given = Object.keys(socket.getPeerCertificate()).length > 0
       if (!given) {
-        if (tls.clientAuth === 'RequireAnyClientCert') refuse(socket, 'no client certificate')
+        if (certificateRequired) refuse(socket, 'no client certificate')
         return
       }
-      if (tls.clientAuth === 'VerifyClientCertIfGiven' && !socket.authorized) {
+      if (verified && !socket.authorized) {
         refuse(socket, `client certificate not verified (${String(socket.authorizationError)})`)
         return
       }

@@ -10,6 +10,7 @@ import {
   CLIENT_AUTH_TYPES,
   type ClientAuthType,
   CURVES,
+  GO_DEFAULT_CIPHER_SUITES,
   opensslCiphers,
   TLS_VERSIONS,
   type TlsVersionName,
@@ -43,8 +44,8 @@ export interface TlsSettings {
   clientAllowedSans: readonly string[] | undefined
   minVersion: (typeof TLS_VERSIONS)[TlsVersionName]
   maxVersion: (typeof TLS_VERSIONS)[TlsVersionName]
-  /** OpenSSL cipher list, when cipher_suites is set. */
-  ciphers: string | undefined
+  /** OpenSSL cipher list: cipher_suites, or Go's default list when it is not set. */
+  ciphers: string
   honorCipherOrder: boolean
   /** OpenSSL curve list, when curve_preferences is set. */
   ecdhCurve: string | undefined
@@ -254,6 +255,18 @@ function tlsSettings(tls: FileTls | undefined, folder: string): TlsSettings | un
   }
   const minVersion = tls.min_version ?? 'TLS12'
   const maxVersion = tls.max_version ?? 'TLS13'
+  for (const [key, version] of [
+    ['min_version', minVersion],
+    ['max_version', maxVersion],
+  ] as const) {
+    // OpenSSL 3 turns them off at its default security level (every handshake would fail), and lowering
+    // the level would weaken the checks of client certificates too.
+    if (version === 'TLS10' || version === 'TLS11') {
+      throw new WebConfigError(
+        `tls_server_config.${key}: ${version} is not supported (OpenSSL 3 refuses TLS 1.0 and 1.1 at its default security level); use TLS12 or TLS13`,
+      )
+    }
+  }
   if (minVersion > maxVersion) {
     throw new WebConfigError(
       `tls_server_config.min_version: ${minVersion} is above max_version ${maxVersion}`,
@@ -267,7 +280,7 @@ function tlsSettings(tls: FileTls | undefined, folder: string): TlsSettings | un
     clientAllowedSans: tls.client_allowed_sans,
     minVersion: TLS_VERSIONS[minVersion],
     maxVersion: TLS_VERSIONS[maxVersion],
-    ciphers: tls.cipher_suites?.length ? opensslCiphers(tls.cipher_suites) : undefined,
+    ciphers: opensslCiphers(tls.cipher_suites?.length ? tls.cipher_suites : GO_DEFAULT_CIPHER_SUITES),
     honorCipherOrder: tls.prefer_server_cipher_suites ?? true,
     ecdhCurve: tls.curve_preferences?.length
       ? tls.curve_preferences.map((name) => CURVES[name]).join(':')

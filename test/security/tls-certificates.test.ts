@@ -167,6 +167,31 @@ describe('TLS protocol settings', () => {
     await expect(handshake(exporter.url, { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' })).rejects.toThrow()
   })
 
+  it("without cipher_suites, TLS 1.2 offers Go's default list: no RSA key exchange, DHE or CBC with SHA-256", async () => {
+    // An RSA certificate, so that suites with RSA key exchange could be chosen at all.
+    const rsa = makeLeaf(join(pki.dir, 'rsa'), 'server', pki.ca, {
+      usage: 'serverAuth',
+      sans: serverSans,
+      algorithm: 'rsa',
+    })
+    const path = join(pki.dir, 'web-rsa.yml')
+    writeFileSync(path, `tls_server_config:\n  cert_file: ${rsa.cert}\n  key_file: ${rsa.key}\n`)
+    const exporter = await start(path)
+    const tls12 = (ciphers?: string) => handshake(exporter.url, { maxVersion: 'TLSv1.2', ciphers })
+    // Go's first choice for an RSA certificate.
+    expect(await tls12()).toEqual({ protocol: 'TLSv1.2', cipher: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256' })
+    expect((await tls12('ECDHE-RSA-AES256-SHA')).cipher).toBe('TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA')
+    for (const refused of [
+      'AES128-GCM-SHA256', // RSA key exchange: no forward secrecy
+      'AES256-SHA',
+      'DHE-RSA-AES128-GCM-SHA256',
+      'ECDHE-RSA-AES128-SHA256', // CBC with SHA-256
+      'ECDHE-RSA-AES256-SHA384',
+    ]) {
+      await expect(tls12(refused), refused).rejects.toThrow()
+    }
+  })
+
   it('cipher_suites leaves TLS 1.3 on, as Go does', async () => {
     const exporter = await withSettings('  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n')
     expect((await handshake(exporter.url, {})).protocol).toBe('TLSv1.3')

@@ -183,6 +183,16 @@ rate_limit:
       /tls_server_config\.min_version: must be one of TLS10, TLS11, TLS12, TLS13/,
     ],
     [
+      'min_version TLS10 (OpenSSL 3 would fail every TLS 1.0 handshake)',
+      'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS10\n',
+      /tls_server_config\.min_version: TLS10 is not supported \(OpenSSL 3 refuses TLS 1\.0 and 1\.1 at its default security level\); use TLS12 or TLS13/,
+    ],
+    [
+      'max_version TLS11',
+      'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS12\n  max_version: TLS11\n',
+      /tls_server_config\.max_version: TLS11 is not supported/,
+    ],
+    [
       'min_version above max_version',
       'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS13\n  max_version: TLS12\n',
       /tls_server_config\.min_version: TLS13 is above max_version TLS12/,

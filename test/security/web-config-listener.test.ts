@@ -182,6 +182,13 @@ ${extra}`
     const stranger = trusted({ cert: pki.strangerClient.cert, key: pki.strangerClient.key })
     await expect(tlsRequest(url, stranger)).rejects.toThrow()
     expect(await curl(url, stranger)).toHaveProperty('refused')
+    // Each refusal logged at warn with its reason.
+    const refusals = exporter.logs.filter((log) => log.msg === 'TLS client refused')
+    expect(refusals.every((log) => log.level === 'warn')).toBe(true)
+    expect(refusals.map((log) => log.reason)).toContain('no client certificate')
+    expect(refusals.map((log) => String(log.reason))).toContainEqual(
+      expect.stringMatching(/^client certificate not verified \(/),
+    )
     // The probes are on this listener too: kubelet must then probe another port (use METRICS_PORT).
   })
 
