@@ -48,6 +48,10 @@ export function createBodyReader(limitBytes: number) {
       if (encoding === 'identity') await parse(ctx, next)
       else await Promise.race([parse(ctx, next), wireGuard(ctx.req, limitBytes)])
     } catch (error) {
+      // Reading stopped before the body's end (a gzip body that does not decode, one over the limit):
+      // the rest would never be read, and the next request on this connection would wait behind it
+      // until the request timeout. The answer closes the connection instead.
+      if (!ctx.req.complete) ctx.set('Connection', 'close')
       throw asRejection(error, limitBytes, encoding)
     }
     if (ctx.request.rawBody === '') throw new CallbackRejection('malformed_json', 'the body is empty')
