@@ -3,6 +3,7 @@ import type { Builds } from '../lib/build.js'
 import { type Api, alertRequests, apiCatalog, sdkAppIdsFor, signedPath } from '../lib/callbacks.js'
 import { probeQuietThenLoaded, sendAlerts, timeRepeated } from '../lib/client.js'
 import { runPaced } from '../lib/paced.js'
+import { cpuSeconds } from '../lib/process-cpu.js'
 import { max, median, round } from '../lib/stats.js'
 import { startExporter } from '../lib/targets.js'
 
@@ -49,6 +50,8 @@ export interface FloodFigures {
   flooded: { p50Ms: number; p99Ms: number; callbacks: number }
   /** Flooded p99 minus quiet p99: the budget is 50 ms. */
   addedP99Ms: number
+  /** The exporter's CPU seconds per second during the flood (1 = a whole core); undefined without /proc. */
+  cpuShare?: number | undefined
   /** Answers the readers got per second, per path, and their size. */
   answers: Array<{ path: string; perSecond: number; bytes: number }>
 }
@@ -127,7 +130,7 @@ const FLOOD_CALLBACK_RATE = 100
  * page and the JSON (half each), each read on a new connection, back to back: the callbacks' p50 and p99
  * in each phase.
  */
-async function flood(base: string, apis: Api[], options: StatusOptions): Promise<FloodFigures> {
+async function flood(base: string, pid: number, apis: Api[], options: StatusOptions): Promise<FloodFigures> {
   const callbacks = () =>
     runPaced({
       origin: base,
@@ -138,6 +141,7 @@ async function flood(base: string, apis: Api[], options: StatusOptions): Promise
     })
   const quiet = await callbacks()
   const floodFrom = performance.now()
+  const cpuFrom = cpuSeconds(pid)
   const reads = PATHS.map((path) => ({ path, count: 0, bytes: 0 }))
   const [flooded] = await Promise.all([
     callbacks(),
@@ -151,6 +155,7 @@ async function flood(base: string, apis: Api[], options: StatusOptions): Promise
     }),
   ])
   const floodTo = performance.now()
+  const cpuTo = cpuSeconds(pid)
   if (quiet.notOk + flooded.notOk > 0)
     throw new Error(`status flood: ${quiet.notOk + flooded.notOk} callbacks failed`)
   const status = (await (await fetch(`${base}${PATHS[1]}`)).json()) as {
@@ -171,6 +176,10 @@ async function flood(base: string, apis: Api[], options: StatusOptions): Promise
     quiet: { p50Ms: round(quiet.p50Ms, 2), p99Ms: round(quiet.p99Ms, 2), callbacks: quiet.ok },
     flooded: { p50Ms: round(flooded.p50Ms, 2), p99Ms: round(flooded.p99Ms, 2), callbacks: flooded.ok },
     addedP99Ms: round(flooded.p99Ms - quiet.p99Ms, 2),
+    cpuShare:
+      cpuFrom === undefined || cpuTo === undefined
+        ? undefined
+        : round((cpuTo - cpuFrom) / ((floodTo - floodFrom) / 1000), 2),
     answers: reads.map((read) => ({
       path: read.path,
       perSecond: round(read.count / ((floodTo - floodFrom) / 1000), 1),
@@ -232,7 +241,7 @@ export async function benchStatus(options: StatusOptions): Promise<StatusFigures
 
     // The flood: every other cap full too (group-quota apps, callback commands), then many readers.
     await fillOtherCaps(exporter.url, catalog[1] as Api, groupApps, options.apis)
-    figures.flood = await flood(exporter.url, catalog, options)
+    figures.flood = await flood(exporter.url, exporter.pid, catalog, options)
     options.log(
       `  status flood: ${options.floodReaders} readers, callbacks p99 ${figures.flood.quiet.p99Ms} ms alone, ${figures.flood.flooded.p99Ms} ms flooded (+${figures.flood.addedP99Ms} ms)`,
     )
@@ -270,7 +279,7 @@ function renderFloodMarkdown(flood: FloodFigures | undefined): string[] {
     `| alone | ${flood.quiet.p50Ms} | ${flood.quiet.p99Ms} | ${flood.quiet.callbacks} |`,
     `| with ${flood.readers} status readers | ${flood.flooded.p50Ms} | ${flood.flooded.p99Ms} | ${flood.flooded.callbacks} |`,
     '',
-    `p99 added by the readers: **${flood.addedP99Ms} ms** (budget 50 ms). Answers: ${flood.answers.map((a) => `\`${a.path}\` ${a.perSecond}/s of ${(a.bytes / 1024).toFixed(1)} KiB`).join(', ')}.`,
+    `p99 added by the readers: **${flood.addedP99Ms} ms** (budget 50 ms); the exporter's CPU during the flood: ${flood.cpuShare ?? '–'} of a core. Answers: ${flood.answers.map((a) => `\`${a.path}\` ${a.perSecond}/s of ${(a.bytes / 1024).toFixed(1)} KiB`).join(', ')}.`,
     '',
   ]
 }
