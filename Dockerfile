@@ -4,7 +4,7 @@
 #   docker run --rm -p 10240:10240 -e SDKAPPIDS=1400000001 tencent-chat-exporter
 # Configuration comes from the environment at run time (see docs/configuration.md); nothing secret is baked in:
 # pass CALLBACK_TOKEN at run time, or better mount the token and set CALLBACK_TOKEN_FILE.
-# test/docker/image-steps.test.ts replays these steps without Docker: keep the two in step.
+# scripts/build-image.sh builds this file as it is (podman, no registry), and test/image runs the image.
 
 # Build stage: compile TypeScript with the dev dependencies, none of which reach the final image.
 FROM node:24-slim AS build
@@ -24,7 +24,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency needs an install script at run time, and none gets to run one.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# npm's cache and its debug logs (/root/.npm) stay out of the image.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm
 COPY --from=build /app/dist/src ./dist/src
 # Files stay owned by root and read-only to the process; uid/gid 65534 is "nobody" in Debian images.
 USER 65534:65534

@@ -55,11 +55,12 @@ import { systemClock } from '${src}/clock.js'
 import { loadConfig } from '${src}/config/config.js'
 import { everyRequest } from '${src}/http/every-request.js'
 import { createLogger } from '${src}/logging/logger.js'
-import { createExporterMetrics } from '${src}/metrics/exporter-metrics.js'
+import { httpRequestDuration } from '${src}/metrics/catalog.js'
+import { histogramOf } from '${src}/metrics/instruments.js'
 const variant = ${JSON.stringify(variant)}
 let app
 if (variant === 'floor+middlewares') {
-  const metrics = createExporterMetrics(new Registry(), { version: 'bench', alertTtlSeconds: 300 })
+  const requestDuration = histogramOf(httpRequestDuration, new Registry())
   const router = new Router()
   router.get('/-/ready', (ctx) => { ctx.body = 'ok' })
   const parse = bodyParser({ enableTypes: ['json'], detectJSON: () => true, jsonLimit: '262144', strict: false, onProtoPoisoning: 'ignore' })
@@ -70,7 +71,7 @@ if (variant === 'floor+middlewares') {
   })
   app = new Koa()
   app.silent = true
-  app.use(everyRequest(metrics, createLogger('warn')))
+  app.use(everyRequest(requestDuration, createLogger('warn')))
   app.use(router.routes())
   app.use(router.allowedMethods())
 } else {

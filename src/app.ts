@@ -18,12 +18,13 @@ import { sendDeadline } from './http/send-deadline.js'
 import { addStatusPointer, addStatusRoutes } from './http/status-page.js'
 import type { Logger } from './logging/logger.js'
 import { createExporterMetrics, type ExporterMetrics } from './metrics/exporter-metrics.js'
-import type { UpstreamOutcome } from './proxy/upstream-metrics.js'
+import type { UpstreamOutcome } from './proxy/upstream-recorder.js'
+import { createMeterState, type MeterState } from './rest-meter/meter-state.js'
 import { type ApiSeries, createApiSeries } from './series/api-series.js'
 import { createGroupQuotaSeries, type GroupQuotaSeries } from './series/group-quota-series.js'
 import { createActivityRecorder } from './status/activity.js'
 import { collectStatus } from './status/status-data.js'
-import { startCallbackTokens } from './tokens/callback-token-source.js'
+import { callbackTokensOf, watchCallbackTokens } from './tokens/callback-token-source.js'
 import { VERSION } from './version.js'
 import { webConfigMiddleware } from './web-config/web-config-middleware.js'
 
@@ -36,12 +37,11 @@ export interface ExporterDeps {
   /** Whether to add prom-client's process and Node.js metrics (default true). */
   defaultMetrics?: boolean
   /**
-   * How accepted callbacks are answered; front-proxy mode passes one that forwards to the app. It gets
-   * the registry so that it can register metrics of its own beside the exporter's.
+   * How accepted callbacks are answered; front-proxy mode (`config.upstream`) passes one that forwards
+   * to the app and records front-proxy mode's metrics.
    */
   createResponder?: (
     metrics: ExporterMetrics,
-    registry: Registry,
     /** For a responder that forwards callbacks: tell it how each ended (the status page shows them). */
     observeUpstream: (outcome: UpstreamOutcome, nowMs: number) => void,
   ) => CallbackResponder
@@ -58,9 +58,11 @@ export interface Exporter {
   metrics: ExporterMetrics
   /** The tracked series, readable with `entries(nowMs)` (e.g. by a status page). */
   series: { api: ApiSeries; groupQuota: GroupQuotaSeries }
+  /** The REST meter's records and metrics when EGRESS_PORT is set (its listener: listenRestMeter). */
+  restMeter: MeterState | undefined
   /** The tokens a Sign may match now (`current.length` of them); `undefined` when Sign checks are off. */
   callbackTokens: CallbackTokens | undefined
-  /** Stops the background work (the token file watcher); the listeners are the caller's to close. */
+  /** Stops the background work (the file watchers); the listeners are the caller's to close. */
   close(): void
 }
 
@@ -75,23 +77,46 @@ function literalPath(path: string): string {
 export function createExporter(deps: ExporterDeps): Exporter {
   const { config, registry, logger, clock } = deps
   if (deps.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+  const apiSeries = createApiSeries(config)
+  const groupQuotaSeries = createGroupQuotaSeries(config)
+  const tokens = callbackTokensOf(config)
   const metrics = createExporterMetrics(registry, {
     version: VERSION,
     alertTtlSeconds: config.alertTtlSeconds,
+    maxSeries: config.maxSeries,
+    api: apiSeries,
+    groupQuota: groupQuotaSeries,
+    callbackTokens: () => tokens?.current.length ?? 0,
+    tokenFile: tokens?.source === 'CALLBACK_TOKEN_FILE',
+    frontProxy: config.upstream !== undefined,
   })
-  metrics.maxSeries.set(config.maxSeries)
-  const apiSeries = createApiSeries(metrics, config)
-  const groupQuotaSeries = createGroupQuotaSeries(metrics, config)
   const readiness: Readiness = { ready: false }
   const separateMetrics = config.metricsPort !== undefined
 
   const startedMs = clock.now()
   const activity = createActivityRecorder({ maxCommands: config.maxSeries })
-  const callbackTokens = startCallbackTokens({ config, registry, logger, clock })
+  const stopWatchingTokens = watchCallbackTokens({
+    config,
+    tokens,
+    metrics: metrics.tokenFile,
+    logger,
+    clock,
+  })
+  // The REST meter's records and metrics; main starts its listener (listenRestMeter: it loads undici).
+  const restMeter =
+    config.egress &&
+    createMeterState({
+      registry,
+      maxSeries: config.maxSeries,
+      alertTtlSeconds: config.alertTtlSeconds,
+      apiLimitsFile: config.apiLimitsFile,
+      logger,
+      clock,
+    })
   const handleCallback = createCallbackHandler({
     policy: {
       sdkAppIds: config.sdkAppIds,
-      callbackTokens: callbackTokens.tokens,
+      callbackTokens: tokens,
       maxClockSkewSeconds: config.maxClockSkewSeconds,
     },
     bodyLimitBytes: config.bodyLimitBytes,
@@ -101,8 +126,12 @@ export function createExporter(deps: ExporterDeps): Exporter {
     groupQuotaSeries,
     logger,
     clock,
-    respond: deps.createResponder?.(metrics, registry, activity.upstreamOutcome) ?? answerOk,
+    respond: deps.createResponder?.(metrics, activity.upstreamOutcome) ?? answerOk,
     activity: deps.activity ? bothActivities(activity.callbacks, deps.activity) : activity.callbacks,
+    onRequestOverLimit:
+      restMeter &&
+      ((sdkAppId, alert) =>
+        restMeter.knownLimits.alarmed(sdkAppId, alert.serviceName, alert.command, alert.limit)),
   })
   const handleMetrics = createMetricsHandler(
     registry,
@@ -135,10 +164,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
       callbackPort: config.port,
       servesCallbacks: !separateMetrics,
       metricsPath: METRICS_PATH,
-      authentication: callbackTokens.tokens && {
-        tokens: callbackTokens.tokens.current.length,
-        source: callbackTokens.tokens.source,
-      },
+      authentication: tokens && { tokens: tokens.current.length, source: tokens.source },
       sdkAppIds: config.sdkAppIds && [...config.sdkAppIds],
       alertTtlSeconds: config.alertTtlSeconds,
       maxSeries: config.maxSeries,
@@ -164,7 +190,7 @@ export function createExporter(deps: ExporterDeps): Exporter {
     const app = new Koa({ proxy: false })
     // Koa's own error logging would print stack traces for client errors; everyRequest logs instead.
     app.silent = true
-    app.use(everyRequest(metrics, logger))
+    app.use(everyRequest(metrics.httpRequestDuration, logger))
     // WEB_CONFIG_FILE governs the listener that serves /metrics, except the callback path and probes.
     if (routes.metrics && config.webConfig) {
       const openPaths = new Set<string>([...PROBE_PATHS, ...(routes.callbacks ? [config.callbackPath] : [])])
@@ -181,8 +207,12 @@ export function createExporter(deps: ExporterDeps): Exporter {
     readiness,
     metrics,
     series: { api: apiSeries, groupQuota: groupQuotaSeries },
-    callbackTokens: callbackTokens.tokens,
-    close: callbackTokens.close,
+    callbackTokens: tokens,
+    restMeter,
+    close() {
+      stopWatchingTokens()
+      restMeter?.close()
+    },
   }
 }
 

@@ -22,6 +22,15 @@ function readConfig(): Config {
 }
 
 function warnAboutOpenDoors(config: Config, logger: Logger): void {
+  if (config.egress && !isLoopback(config.egress.host)) {
+    logger.warn(
+      { egress_host: config.egress.host },
+      "EGRESS_HOST is not a loopback address: the REST meter forwards whatever reaches it to Chat with the caller's credentials; keep it on the Pod's loopback or behind a NetworkPolicy",
+    )
+  }
+  if (config.apiLimitsFile && !config.egress) {
+    logger.warn('API_LIMITS_FILE is set but EGRESS_PORT is not: the limits are used only by the REST meter')
+  }
   if (config.sdkAppIds === undefined) {
     logger.warn('SDKAPPIDS is not set: callbacks for any SDKAppID are accepted; set it to your app IDs')
   }
@@ -45,10 +54,10 @@ async function main(): Promise<void> {
     clock: systemClock,
     createResponder:
       upstream &&
-      ((_metrics, registry, observe) =>
+      ((metrics, observe) =>
         createUpstreamResponder({
           upstream,
-          registry,
+          metrics: metrics.upstream,
           logger,
           maxAnswerBytes: config.bodyLimitBytes,
           observe,
@@ -63,6 +72,18 @@ async function main(): Promise<void> {
   if (exporter.metricsApp && config.metricsPort !== undefined) {
     servers.push(await listen(exporter.metricsApp, config.metricsPort, config.host, tls))
   }
+  // The REST meter loads undici and its forwarding only when it is on.
+  const restMeter =
+    config.egress && exporter.restMeter
+      ? await (await import('./rest-meter/listen-rest-meter.js')).listenRestMeter({
+          egress: config.egress,
+          state: exporter.restMeter,
+          sdkAppIds: config.sdkAppIds,
+          logger,
+          clock: systemClock,
+        })
+      : undefined
+  if (restMeter) servers.push(restMeter.server)
   // Handlers first: a signal that arrives once "listening" is logged must already be handled.
   let stopping = false
   const stop = async (signal: NodeJS.Signals) => {
@@ -75,6 +96,7 @@ async function main(): Promise<void> {
       'shutting down: finishing requests in flight',
     )
     const clean = await closeGracefully(servers, config.shutdownTimeoutSeconds * 1000)
+    await restMeter?.meter.close()
     if (clean) {
       logger.info('stopped')
       process.exit(0)
@@ -102,12 +124,23 @@ async function main(): Promise<void> {
       alert_ttl_seconds: config.alertTtlSeconds,
       max_series: config.maxSeries,
       upstream: upstream ? upstream.url.origin + upstream.url.pathname : undefined,
+      egress: restMeter && {
+        address: `${config.egress?.host}:${portOf(restMeter.server)}`,
+        chat_rest_url: config.egress?.chatRestUrl.href,
+        timeout_ms: config.egress?.timeoutMs,
+        extra_ca: config.egress?.extraCa?.path,
+        api_limits_file: config.apiLimitsFile?.path,
+      },
       web_config:
         config.webConfig && describeWebConfig(config.webConfig, exporter.metricsApp ? 'metrics' : 'callback'),
     },
     'tencent-chat-exporter listening',
   )
   warnAboutOpenDoors(config, logger)
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
 }
 
 main().catch((error: unknown) => {

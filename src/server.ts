@@ -63,18 +63,27 @@ export function cutConnectionsWithoutHead(server: Server, timeoutMs: number): vo
 /** Makes the server for a listener; WEB_CONFIG_FILE's TLS brings an HTTPS one (src/web-config). */
 export type ServerFactory = (options: ServerOptions, handler: RequestListener) => Server
 
+/** Starts an HTTP (or, given a TLS server factory, HTTPS) server for the app; resolves once it listens. */
+export function listen(
+  app: Koa,
+  port: number,
+  host: string,
+  createTlsServer?: ServerFactory,
+): Promise<Server> {
+  return listenWith(app.callback(), port, host, createTlsServer)
+}
+
 /**
- * Starts an HTTP (or, given a TLS server factory, HTTPS) server for a Koa app or a plain request
- * listener, with the timeouts above; resolves once it listens.
+ * Starts an HTTP (or HTTPS) server for a plain request listener (the REST meter's), with the same
+ * timeouts and the same cut of connections without a request head.
  */
-export async function listen(
-  app: Koa | RequestListener,
+export async function listenWith(
+  handler: RequestListener,
   port: number,
   host: string,
   createTlsServer?: ServerFactory,
 ): Promise<Server> {
   const options = { connectionsCheckingInterval: SERVER_TIMEOUTS.connectionsCheckingIntervalMs }
-  const handler = typeof app === 'function' ? app : app.callback()
   const server = (createTlsServer ?? createServer)(options, handler)
   server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs
   server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs

@@ -6,6 +6,7 @@ import { createExporterMetrics } from '../../src/metrics/exporter-metrics.js'
 import { parseCallbackQuery } from '../../src/protocol/callback-query.js'
 import { parsePayload, type RequestOverLimitAlert } from '../../src/protocol/payloads.js'
 import { createApiSeries } from '../../src/series/api-series.js'
+import { createGroupQuotaSeries } from '../../src/series/group-quota-series.js'
 import { alertBody, apiCatalog, signedPath, TOKEN } from '../lib/callbacks.js'
 import { round } from '../lib/stats.js'
 
@@ -27,8 +28,17 @@ export function benchSteps(iterations: number): StepCost[] {
     ...config,
     callbackTokens: createCallbackTokens('CALLBACK_TOKEN', [TOKEN]),
   })
-  const metrics = createExporterMetrics(new Registry(), { version: 'bench', alertTtlSeconds: 300 })
-  const series = createApiSeries(metrics, config)
+  const series = createApiSeries(config)
+  const metrics = createExporterMetrics(new Registry(), {
+    version: 'bench',
+    alertTtlSeconds: config.alertTtlSeconds,
+    maxSeries: config.maxSeries,
+    api: series,
+    groupQuota: createGroupQuotaSeries(config),
+    callbackTokens: () => 1,
+    tokenFile: false,
+    frontProxy: false,
+  })
   const rawQuery = signedPath(apis[0]?.sdkAppId as string).split('?')[1] as string
   const query = parseCallbackQuery(rawQuery)
   const bodies = apis.map((api) => Buffer.from(alertBody(api, 180)))

@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { readApiLimitsFileSync } from '../rest-meter/api-limits-file.js'
+import { readPemCertificates } from '../rest-meter/extra-ca.js'
 import { readTokenFileSync } from '../tokens/token-file.js'
 import { tokenProblem } from '../tokens/token-list.js'
 import { loadTlsMaterial } from '../web-config/tls-material.js'
@@ -30,6 +32,10 @@ export interface Config {
   /** How long SIGTERM waits for requests in flight before forcing the exit. */
   shutdownTimeoutSeconds: number
   upstream: UpstreamConfig | undefined
+  /** The REST meter: on when EGRESS_PORT is set. */
+  egress: EgressConfig | undefined
+  /** API_LIMITS_FILE: its path and the limits read at start-up; re-read when it changes. */
+  apiLimitsFile: ApiLimitsFileConfig | undefined
 }
 
 export interface TokenFileConfig {
@@ -45,6 +51,26 @@ export interface UpstreamConfig {
   failurePolicy: 'allow' | 'reject'
   /** Whether alarm callbacks (which the exporter answers itself) are forwarded too. */
   forwardAlerts: boolean
+}
+
+/** The REST meter: the app's REST calls to Chat, forwarded and measured (docs/rest-meter.md). */
+export interface EgressConfig {
+  port: number
+  host: string
+  /** Chat's REST origin for the app's region (CHAT_REST_URL); calls go to its path + the call's path. */
+  chatRestUrl: URL
+  timeoutMs: number
+  /** CHAT_REST_CA_FILE: extra CA certificates (PEM) trusted for CHAT_REST_URL, beside the system's. */
+  extraCa: { path: string; pem: string } | undefined
+  bodyLimitBytes: number
+}
+
+export interface ApiLimitsFileConfig {
+  path: string
+  /** `<servicename>/<command>` → calls per second. */
+  limits: ReadonlyMap<string, number>
+  /** The file's content at start-up: the watcher reports only a change from it. */
+  content: string
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -156,10 +182,40 @@ const envSchema = z
       z.enum(['true', 'false'], { message: 'must be true or false' }).transform((value) => value === 'true'),
       'true',
     ),
+    EGRESS_PORT: z.preprocess(unsetIfEmpty, portSchema.optional()),
+    EGRESS_HOST: withDefault(z.string().trim().min(1), '127.0.0.1'),
+    CHAT_REST_URL: withDefault(
+      z
+        .string()
+        .trim()
+        .transform((value, ctx) => {
+          try {
+            const url = new URL(value)
+            if (url.protocol === 'https:' && url.search === '' && url.hash === '' && url.username === '')
+              return url
+          } catch {}
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              "must be an https:// URL without query or credentials: Chat's REST domain for the app's region, such as https://adminapisgp.im.qcloud.com",
+          })
+          return z.NEVER
+        }),
+      'https://console.tim.qq.com',
+    ),
+    CHAT_REST_TIMEOUT_MS: withDefault(integer(100, 120_000), '10000'),
+    REST_BODY_LIMIT_BYTES: withDefault(integer(1024, 256 * 1024 * 1024), '8388608'),
   })
   .superRefine((env, ctx) => {
     if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
       ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' })
+    }
+    if (env.EGRESS_PORT !== undefined && env.EGRESS_PORT !== 0) {
+      for (const other of ['PORT', 'METRICS_PORT'] as const) {
+        if (env[other] === env.EGRESS_PORT) {
+          ctx.addIssue({ code: 'custom', path: ['EGRESS_PORT'], message: `must differ from ${other}` })
+        }
+      }
     }
   })
 
@@ -167,7 +223,13 @@ const envSchema = z
  * Read beside the schema: the token may come from a file, and must never appear in a message; the web
  * configuration is a file with keys of its own.
  */
-const FILE_VARIABLES = ['CALLBACK_TOKEN', 'CALLBACK_TOKEN_FILE', 'WEB_CONFIG_FILE'] as const
+const FILE_VARIABLES = [
+  'CALLBACK_TOKEN',
+  'CALLBACK_TOKEN_FILE',
+  'WEB_CONFIG_FILE',
+  'CHAT_REST_CA_FILE',
+  'API_LIMITS_FILE',
+] as const
 
 /**
  * Every environment variable the configuration reads, with its default as it would be written in the
@@ -222,6 +284,24 @@ function readWebConfig(env: Env): WebConfig | undefined {
   }
 }
 
+/** CHAT_REST_CA_FILE: PEM certificates to trust for CHAT_REST_URL besides the system's. */
+function readExtraCa(env: Env): EgressConfig['extraCa'] {
+  const path = unsetIfEmpty(env.CHAT_REST_CA_FILE) as string | undefined
+  if (path === undefined) return undefined
+  const read = readPemCertificates(path)
+  if (!read.ok) throw new ConfigError(`CHAT_REST_CA_FILE (${path}): ${read.problem}`)
+  return { path, pem: read.pem }
+}
+
+/** API_LIMITS_FILE: per-API limits (YAML); its later changes are picked up by its watcher. */
+function readApiLimits(env: Env): ApiLimitsFileConfig | undefined {
+  const path = unsetIfEmpty(env.API_LIMITS_FILE) as string | undefined
+  if (path === undefined) return undefined
+  const read = readApiLimitsFileSync(path)
+  if (!read.ok) throw new ConfigError(`API_LIMITS_FILE (${path}): ${read.problem}`)
+  return { path, limits: read.limits, content: read.content ?? '' }
+}
+
 function describeIssues(error: z.ZodError, env: Env): string {
   const messages = error.issues.map((issue) => {
     const variable = String(issue.path[0] ?? 'environment')
@@ -245,6 +325,8 @@ export function loadConfig(env: Env = process.env): Config {
   const values = parsed.data
   const tokens = readTokens(env)
   const webConfig = readWebConfig(env)
+  const extraCa = readExtraCa(env)
+  const apiLimitsFile = readApiLimits(env)
   return {
     port: values.PORT,
     host: values.HOST,
@@ -268,6 +350,18 @@ export function loadConfig(env: Env = process.env): Config {
             failurePolicy: values.UPSTREAM_FAILURE_POLICY,
             forwardAlerts: values.UPSTREAM_FORWARD_ALERTS,
           },
+    egress:
+      values.EGRESS_PORT === undefined
+        ? undefined
+        : {
+            port: values.EGRESS_PORT,
+            host: values.EGRESS_HOST,
+            chatRestUrl: values.CHAT_REST_URL,
+            timeoutMs: values.CHAT_REST_TIMEOUT_MS,
+            extraCa,
+            bodyLimitBytes: values.REST_BODY_LIMIT_BYTES,
+          },
+    apiLimitsFile,
   }
 }
 

@@ -7,7 +7,7 @@ import type { Logger } from '../logging/logger.js'
 import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
 import { failAnswer, JSON_CONTENT_TYPE, OK_ANSWER } from '../protocol/answers.js'
 import { type CallbackQuery, parseCallbackQuery } from '../protocol/callback-query.js'
-import { type CallbackPayload, parsePayload } from '../protocol/payloads.js'
+import { type CallbackPayload, parsePayload, type RequestOverLimitAlert } from '../protocol/payloads.js'
 import { CallbackRejection, type RejectionReason } from '../protocol/rejection.js'
 import type { ApiSeries } from '../series/api-series.js'
 import type { GroupQuotaSeries } from '../series/group-quota-series.js'
@@ -66,6 +66,8 @@ export interface CallbackRouteDeps {
   respond: CallbackResponder
   /** Optional: told of accepted and rejected callbacks (default: nobody). */
   activity?: CallbackActivity
+  /** Optional: told of every valid Alert.RequestOverLimit, also one past the series cap (its Limit is news). */
+  onRequestOverLimit?: (sdkAppId: string, alert: RequestOverLimitAlert) => void
 }
 
 const MINUTE_MS = 60_000
@@ -108,6 +110,7 @@ export function createCallbackHandler(deps: CallbackRouteDeps) {
   }
 
   function record(query: CallbackQuery, payload: CallbackPayload, nowMs: number): void {
+    if (payload.kind === 'request_over_limit') deps.onRequestOverLimit?.(query.sdkAppId, payload.alert)
     const outcome =
       payload.kind === 'request_over_limit'
         ? deps.apiSeries.record(query.sdkAppId, payload.alert, nowMs)

@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa'
+import type { Histogram } from 'prom-client'
 import type { Logger } from '../logging/logger.js'
-import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
 import { answerError, answerUnrouted } from './error-answers.js'
 import { createDurationObserver } from './request-duration.js'
 
@@ -10,8 +10,8 @@ import { createDurationObserver } from './request-duration.js'
  * answered with (request-duration.ts). One async frame for both: each middleware costs every callback a
  * promise and a dispatch.
  */
-export function everyRequest(metrics: ExporterMetrics, logger: Logger) {
-  const observeDuration = createDurationObserver(metrics)
+export function everyRequest(requestDuration: Histogram<'route' | 'method' | 'status'>, logger: Logger) {
+  const observeDuration = createDurationObserver(requestDuration)
   return async function aroundRequest(ctx: Context, next: Next): Promise<void> {
     const startMs = performance.now()
     try {

@@ -1,6 +1,6 @@
 import type { Context } from 'koa'
+import type { Histogram } from 'prom-client'
 import { innerMap } from '../inner-map.js'
-import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
 
 type DurationLabels = { route: string; method: string; status: string }
 
@@ -9,7 +9,7 @@ type DurationLabels = { route: string; method: string; status: string }
  * from the `performance.now()` of its arrival. `everyRequest` (every-request.ts) calls it for every
  * request.
  */
-export function createDurationObserver(metrics: ExporterMetrics) {
+export function createDurationObserver(requestDuration: Histogram<'route' | 'method' | 'status'>) {
   // One label object per (route, method, status), kept, instead of one per request: the routes are the
   // router's patterns and `unmatched`, the methods KNOWN_METHODS and OTHER, the statuses 100-599.
   const labelSets = new Map<string, Map<string, Map<number, DurationLabels>>>()
@@ -29,7 +29,7 @@ export function createDurationObserver(metrics: ExporterMetrics) {
   }
 
   return function observeDuration(ctx: Context, startMs: number): void {
-    metrics.httpRequestDuration.observe(labelsOf(ctx), (performance.now() - startMs) / 1000)
+    requestDuration.observe(labelsOf(ctx), (performance.now() - startMs) / 1000)
   }
 }
 

@@ -11,10 +11,11 @@ export function upstreamPath(upstreamUrl: URL, rawQuery: string): string {
   return query === '' ? upstreamUrl.pathname : `${upstreamUrl.pathname}?${query}`
 }
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) describe the connection to the exporter, not the callback.
-// Host and Content-Length are set anew for the upstream request; Expect is answered by the exporter;
-// Accept-Encoding is dropped so that the app answers uncompressed and its body can pass back unchanged.
-const NOT_FORWARDED = new Set([
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the request: never forwarded, by
+ * front-proxy mode or the REST meter, nor are the headers a `Connection` header names.
+ */
+const HOP_BY_HOP = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -24,6 +25,43 @@ const NOT_FORWARDED = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+] as const
+
+/**
+ * The end-to-end headers of a request as a flat `[name, value, ...]` list, with their original spelling
+ * and order, less the hop-by-hop ones and the names in `alsoDrop` (lower case). Calls `seen` with each
+ * header's lower-case name and value, dropped or not, for the caller's own bookkeeping.
+ */
+export function endToEndHeaders(
+  req: IncomingMessage,
+  alsoDrop: ReadonlySet<string>,
+  seen?: (lowerName: string, value: string) => void,
+): string[] {
+  const raw = req.rawHeaders
+  const connectionTokens = new Set(
+    String(req.headers.connection ?? '')
+      .split(',')
+      .map((token) => token.trim().toLowerCase())
+      .filter((token) => token !== ''),
+  )
+  const headers: string[] = []
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string
+    const value = raw[i + 1] as string
+    const lower = name.toLowerCase()
+    seen?.(lower, value)
+    if (HOP_BY_HOP_SET.has(lower) || alsoDrop.has(lower) || connectionTokens.has(lower)) continue
+    headers.push(name, value)
+  }
+  return headers
+}
+
+const HOP_BY_HOP_SET: ReadonlySet<string> = new Set(HOP_BY_HOP)
+
+// Host and Content-Length are set anew for the upstream request; Expect is answered by the exporter;
+// Accept-Encoding is dropped so that the app answers uncompressed and its body can pass back unchanged;
+// Via and X-Forwarded-For are written again with this hop appended.
+const NOT_FORWARDED_TO_APP = new Set([
   'host',
   'content-length',
   'expect',
@@ -39,29 +77,16 @@ const NOT_FORWARDED = new Set([
  * front of the exporter already set them.
  */
 export function forwardedHeaders(req: IncomingMessage, via: string): string[] {
-  const raw = req.rawHeaders
-  const connectionTokens = new Set(
-    String(req.headers.connection ?? '')
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter((token) => token !== ''),
-  )
-  const headers: string[] = []
   const forwardedFor: string[] = []
   const vias: string[] = []
   let hasProto = false
   let hasHost = false
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] as string
-    const value = raw[i + 1] as string
-    const lower = name.toLowerCase()
+  const headers = endToEndHeaders(req, NOT_FORWARDED_TO_APP, (lower, value) => {
     if (lower === 'x-forwarded-for') forwardedFor.push(value)
-    if (lower === 'via') vias.push(value)
-    if (NOT_FORWARDED.has(lower) || connectionTokens.has(lower)) continue
-    if (lower === 'x-forwarded-proto') hasProto = true
-    if (lower === 'x-forwarded-host') hasHost = true
-    headers.push(name, value)
-  }
+    else if (lower === 'via') vias.push(value)
+    else if (lower === 'x-forwarded-proto') hasProto = true
+    else if (lower === 'x-forwarded-host') hasHost = true
+  })
   headers.push('via', [...vias, via].join(', '))
   const remoteAddress = req.socket.remoteAddress
   if (remoteAddress !== undefined) forwardedFor.push(remoteAddress)

@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls'
 import { Pool } from 'undici'
 
 /** What the app answered, read in full. */
@@ -38,23 +39,60 @@ class TimeoutReason extends Error {
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
 
 /**
+ * A deadline for one call: aborts its signal after `timeoutMs`. `classify` tells how a failed call
+ * failed: the deadline (or undici's own timeouts, set to the same bound) passed, or the upstream could
+ * not be reached, refused TLS, closed the connection or answered something that is not HTTP.
+ */
+export function callDeadline(timeoutMs: number) {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new TimeoutReason()), timeoutMs)
+  return {
+    signal: controller.signal,
+    /** Ends the deadline early (the caller gave up for a reason of its own, e.g. its client left). */
+    abort: (reason: Error) => controller.abort(reason),
+    clear: () => clearTimeout(timer),
+    classify(error: unknown): { outcome: 'timeout' | 'connection_error'; detail: string } {
+      if (
+        controller.signal.reason instanceof TimeoutReason ||
+        TIMEOUT_CODES.has((error as { code?: string }).code ?? '')
+      ) {
+        return { outcome: 'timeout', detail: `no answer within ${timeoutMs} ms` }
+      }
+      return { outcome: 'connection_error', detail: describe(error) }
+    },
+  }
+}
+
+/**
+ * A keep-alive pool of connections to an upstream origin, with undici's own timeouts at the call's
+ * bound: as many connections as calls in flight (the upstream sees the concurrency the exporter
+ * receives), one request at a time on each, certificates verified against the system's CAs and `ca`.
+ */
+export function upstreamPool(
+  origin: string,
+  options: { timeoutMs: number; keepAliveTimeoutMs?: number; ca?: string },
+): Pool {
+  return new Pool(origin, {
+    connections: null,
+    pipelining: 1,
+    ...(options.keepAliveTimeoutMs !== undefined && { keepAliveTimeout: options.keepAliveTimeoutMs }),
+    connectTimeout: options.timeoutMs,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    ...(options.ca !== undefined && { connect: { ca: [...rootCertificates, options.ca] } }),
+  })
+}
+
+/**
  * A keep-alive connection pool to the app's origin that sends one callback and reads its answer,
  * never throwing: every way a call can fail becomes an `UpstreamFailure`. Requests are never retried:
  * a before-callback may have side effects in the app, and Chat would have given up meanwhile.
  */
 export function createUpstreamClient(origin: string, options: UpstreamClientOptions) {
   const { timeoutMs, maxAnswerBytes } = options
-  const pool = new Pool(origin, {
-    // As many connections as callbacks in flight: the app sees the concurrency Chat creates.
-    connections: null,
-    pipelining: 1,
-    // An app that announces no keep-alive timeout may close an idle connection early (gunicorn: 2 s);
-    // reusing one it is closing fails the callback, while a new connection on localhost costs ~0.1 ms.
-    keepAliveTimeout: 1000,
-    connectTimeout: timeoutMs,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-  })
+  // An app that announces no keep-alive timeout may close an idle connection early (gunicorn: 2 s);
+  // reusing one it is closing fails the callback, while a new connection on localhost costs ~0.1 ms.
+  const pool = upstreamPool(origin, { timeoutMs, keepAliveTimeoutMs: 1000 })
 
   async function readAnswer(
     body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown },
@@ -78,8 +116,7 @@ export function createUpstreamClient(origin: string, options: UpstreamClientOpti
   }
 
   async function send(request: UpstreamRequest): Promise<UpstreamAnswer | UpstreamFailure> {
-    const deadline = new AbortController()
-    const timer = setTimeout(() => deadline.abort(new TimeoutReason()), timeoutMs)
+    const deadline = callDeadline(timeoutMs)
     try {
       const response = await pool.request({
         method: 'POST',
@@ -100,12 +137,9 @@ export function createUpstreamClient(origin: string, options: UpstreamClientOpti
       }
       return { kind: 'answer', status: response.statusCode, contentType, body }
     } catch (error) {
-      if (deadline.signal.aborted || TIMEOUT_CODES.has((error as { code?: string }).code ?? '')) {
-        return { kind: 'failure', outcome: 'timeout', detail: `no answer within ${timeoutMs} ms` }
-      }
-      return { kind: 'failure', outcome: 'connection_error', detail: describe(error) }
+      return { kind: 'failure', ...deadline.classify(error) }
     } finally {
-      clearTimeout(timer)
+      deadline.clear()
     }
   }
 

@@ -1,23 +1,23 @@
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { Context } from 'koa'
-import type { Registry } from 'prom-client'
 import type { UpstreamConfig } from '../config/config.js'
 import { type AcceptedCallback, answerOk, type CallbackResponder } from '../http/callback-route.js'
 import { createLogThrottle } from '../logging/log-throttle.js'
 import type { Logger } from '../logging/logger.js'
+import type { UpstreamMetrics } from '../metrics/exporter-metrics.js'
 import { failAnswer, JSON_CONTENT_TYPE } from '../protocol/answers.js'
 import { isBeforeCallback } from '../protocol/commands.js'
 import { decisionOf } from './decision.js'
 import { policyAnswer } from './failure-answer.js'
 import { forwardedHeaders, passedThrough, upstreamPath, viaEntry } from './forward-request.js'
 import { createUpstreamClient, type UpstreamAnswer, type UpstreamFailure } from './upstream-client.js'
-import { createUpstreamMetrics, createUpstreamRecorder, type UpstreamOutcome } from './upstream-metrics.js'
+import { createUpstreamRecorder, type UpstreamOutcome } from './upstream-recorder.js'
 
 export interface UpstreamResponderOptions {
   upstream: UpstreamConfig
-  /** The exporter's registry: the upstream metrics are exposed beside the exporter's own. */
-  registry: Registry
+  /** Front-proxy mode's metrics: the exporter's metrics have them when its configuration has `upstream`. */
+  metrics: UpstreamMetrics | undefined
   logger: Logger
   /** BODY_LIMIT_BYTES: also the largest answer read back from the app. */
   maxAnswerBytes: number
@@ -35,8 +35,8 @@ const MINUTE_MS = 60_000
  * unchanged) and writes the app's status, Content-Type and body back to Chat unchanged. When the app
  * cannot be reached or is too slow, UPSTREAM_FAILURE_POLICY decides the answer.
  *
- *   createExporter({ ..., createResponder: (_metrics, registry) =>
- *     createUpstreamResponder({ upstream, registry, logger, maxAnswerBytes }) })
+ *   createExporter({ ..., createResponder: (metrics) =>
+ *     createUpstreamResponder({ upstream, metrics, logger, maxAnswerBytes }) })
  */
 export function createUpstreamResponder(options: UpstreamResponderOptions): UpstreamResponder {
   const { upstream, logger } = options
@@ -44,7 +44,8 @@ export function createUpstreamResponder(options: UpstreamResponderOptions): Upst
     timeoutMs: upstream.timeoutMs,
     maxAnswerBytes: options.maxAnswerBytes,
   })
-  const record = createUpstreamRecorder(createUpstreamMetrics(options.registry))
+  if (options.metrics === undefined) throw new Error('front-proxy mode needs a configuration with upstream')
+  const record = createUpstreamRecorder(options.metrics)
   const failureLogs = createLogThrottle({ windowMs: MINUTE_MS, burst: 5 })
   const via = viaEntry(randomBytes(4).toString('hex'))
   // Without UPSTREAM_URL's own query, which may hold a secret of the app's.

@@ -1,8 +1,6 @@
 import { innerMap } from '../inner-map.js'
-import { formatLabelBlock } from '../metrics/direct-family.js'
-import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
 import type { RequestOverLimitAlert } from '../protocol/payloads.js'
-import { type FamilySpec, SeriesStore, type StoredRecord } from './series-store.js'
+import { SeriesStore, type StoredRecord } from './series-store.js'
 import type { RecordOutcome } from './series-table.js'
 import { createTrackedSeries, type SeriesLimits } from './tracked-series.js'
 
@@ -23,7 +21,7 @@ export interface ApiEntry {
   live: boolean
 }
 
-/** The stored record of a tracked API: an ApiEntry without `live`, plus its key and label block. */
+/** The stored record of a tracked API: an ApiEntry without `live`, plus its key and labels. */
 export type ApiRecord = Omit<ApiEntry, 'live'> &
   StoredRecord & {
     /** `<sdkappid> <service name> <command>`: the API's key in the store and the series table. */
@@ -33,33 +31,21 @@ export type ApiRecord = Omit<ApiEntry, 'live'> &
 /** The records of the tracked APIs by SDKAppID, service name and command: see createApiSeries. */
 type ApiIndex = Map<string, Map<string, Map<string, ApiRecord>>>
 
-/** The store of the `tencent_chat_api_*` families, registered by createExporterMetrics. */
-export function createApiStore(help: Record<ApiFamily, string>): SeriesStore<ApiRecord> & {
-  readonly index: ApiIndex
-} {
-  const families: FamilySpec<ApiRecord>[] = [
-    family('tencent_chat_api_requests_per_second', 'gauge', 'live', (r) => r.request),
-    family('tencent_chat_api_request_limit_per_second', 'gauge', 'kept', (r) => r.limit),
-    family('tencent_chat_api_utilization_ratio', 'gauge', 'ratio', (r) => r.request / r.limit),
-    family('tencent_chat_api_overlimit_alerts_total', 'counter', 'kept', (r) => r.alerts),
-    family('tencent_chat_api_last_alert_timestamp_seconds', 'gauge', 'kept', (r) => r.lastAlertMs / 1000),
-  ]
-  function family(
-    name: ApiFamily,
-    type: 'counter' | 'gauge',
-    presence: FamilySpec<ApiRecord>['presence'],
-    value: (r: ApiRecord) => number,
-  ): FamilySpec<ApiRecord> {
-    return { name, help: help[name], type, presence, value }
-  }
+/** The labels of a tracked API (docs/metrics.md), in the order the exposition shows them. */
+const apiLabels = (r: Pick<ApiEntry, 'sdkappid' | 'serviceName' | 'command'>) => ({
+  sdkappid: r.sdkappid,
+  service_name: r.serviceName,
+  command: r.command,
+})
+
+/** Turns Alert.RequestOverLimit callbacks into the `tencent_chat_api_*` series and expires them. */
+export function createApiSeries(limits: SeriesLimits) {
   // Each tracked API's record, found from an alert's names without building its key: the key of a new
   // API is built once and kept on its record, so that the table and the store look it up by a string
   // whose hash is known. An evicted API leaves the index with the store.
   const index: ApiIndex = new Map()
   const store = new SeriesStore<ApiRecord>({
-    labelsOf: apiLabels,
     hasRatio: (r) => r.limit > 0,
-    families,
     onForget: (r) => {
       const services = index.get(r.sdkappid)
       const commands = services?.get(r.serviceName)
@@ -68,31 +54,11 @@ export function createApiStore(help: Record<ApiFamily, string>): SeriesStore<Api
       if (services?.size === 0) index.delete(r.sdkappid)
     },
   })
-  return Object.assign(store, { index })
-}
-
-export type ApiFamily =
-  | 'tencent_chat_api_requests_per_second'
-  | 'tencent_chat_api_request_limit_per_second'
-  | 'tencent_chat_api_utilization_ratio'
-  | 'tencent_chat_api_overlimit_alerts_total'
-  | 'tencent_chat_api_last_alert_timestamp_seconds'
-
-/** The labels of a tracked API (SPEC §2), in the order the exposition shows them. */
-const apiLabels = (r: Pick<ApiEntry, 'sdkappid' | 'serviceName' | 'command'>) => ({
-  sdkappid: r.sdkappid,
-  service_name: r.serviceName,
-  command: r.command,
-})
-
-/** Turns Alert.RequestOverLimit callbacks into the `tencent_chat_api_*` series and expires them. */
-export function createApiSeries(metrics: ExporterMetrics, limits: SeriesLimits) {
-  const store = metrics.apiStore
-  const tracked = createTrackedSeries({ limits, store, tracked: metrics.trackedApis })
+  const tracked = createTrackedSeries({ limits, store })
   return {
     record(sdkAppId: string, alert: RequestOverLimitAlert, nowMs: number): RecordOutcome {
-      let record = store.index.get(sdkAppId)?.get(alert.serviceName)?.get(alert.command)
-      // Label values never contain a space (SPEC §3), so the key is unambiguous.
+      let record = index.get(sdkAppId)?.get(alert.serviceName)?.get(alert.command)
+      // Label values never contain a space (docs/callbacks.md), so the key is unambiguous.
       const key = record?.key ?? `${sdkAppId} ${alert.serviceName} ${alert.command}`
       const outcome = tracked.admit(key, nowMs)
       if (outcome === 'dropped') return outcome
@@ -105,11 +71,11 @@ export function createApiSeries(metrics: ExporterMetrics, limits: SeriesLimits) 
           limit: 0,
           alerts: 0,
           lastAlertMs: 0,
-          labelBlock: formatLabelBlock(apiLabels(names)),
-          texts: undefined,
+          labels: apiLabels(names),
+          version: 0,
           shown: 0,
         }
-        innerMap(innerMap(store.index, sdkAppId), alert.serviceName).set(alert.command, record)
+        innerMap(innerMap(index, sdkAppId), alert.serviceName).set(alert.command, record)
       }
       record.request = alert.request
       record.limit = alert.limit
@@ -119,6 +85,10 @@ export function createApiSeries(metrics: ExporterMetrics, limits: SeriesLimits) 
       return outcome
     },
     sweep: tracked.sweep,
+    /** The records and which of them are shown: what the `tencent_chat_api_*` families expose. */
+    store,
+    /** The tracked APIs' records by SDKAppID, service name and command (kept to the tracked ones). */
+    index: index as ReadonlyMap<string, ReadonlyMap<string, ReadonlyMap<string, ApiRecord>>>,
     /**
      * Every tracked API as of `nowMs` (expired ones swept first), as plain records in the order of the
      * exposition: for readers other than `/metrics` (a status page). Each call yields fresh objects.

@@ -1,7 +1,5 @@
-import { formatLabelBlock } from '../metrics/direct-family.js'
-import type { ExporterMetrics } from '../metrics/exporter-metrics.js'
 import type { GroupQuotaAlarm } from '../protocol/payloads.js'
-import { type FamilySpec, SeriesStore, type StoredRecord } from './series-store.js'
+import { SeriesStore, type StoredRecord } from './series-store.js'
 import type { RecordOutcome } from './series-table.js'
 import { createTrackedSeries, type SeriesLimits } from './tracked-series.js'
 
@@ -22,41 +20,10 @@ export interface GroupQuotaEntry {
 
 export type GroupQuotaRecord = Omit<GroupQuotaEntry, 'live'> & StoredRecord
 
-export type GroupQuotaFamily =
-  | 'tencent_chat_group_daily_net_increase'
-  | 'tencent_chat_group_daily_quota'
-  | 'tencent_chat_group_daily_quota_utilization_ratio'
-  | 'tencent_chat_group_quota_alerts_total'
-
-/** The store of the `tencent_chat_group_*` families, registered by createExporterMetrics. */
-export function createGroupQuotaStore(help: Record<GroupQuotaFamily, string>): SeriesStore<GroupQuotaRecord> {
-  const family = (
-    name: GroupQuotaFamily,
-    type: 'counter' | 'gauge',
-    presence: FamilySpec<GroupQuotaRecord>['presence'],
-    value: (r: GroupQuotaRecord) => number,
-  ): FamilySpec<GroupQuotaRecord> => ({ name, help: help[name], type, presence, value })
-  return new SeriesStore<GroupQuotaRecord>({
-    labelsOf: (r) => ({ sdkappid: r.sdkappid }),
-    hasRatio: (r) => r.quota > 0,
-    families: [
-      family('tencent_chat_group_daily_net_increase', 'gauge', 'live', (r) => r.quotaUsed),
-      family('tencent_chat_group_daily_quota', 'gauge', 'kept', (r) => r.quota),
-      family(
-        'tencent_chat_group_daily_quota_utilization_ratio',
-        'gauge',
-        'ratio',
-        (r) => r.quotaUsed / r.quota,
-      ),
-      family('tencent_chat_group_quota_alerts_total', 'counter', 'kept', (r) => r.alerts),
-    ],
-  })
-}
-
 /** Turns Group.CallbackOnDailyGroupQuotaAlarm callbacks into the `tencent_chat_group_*` series, keyed by app. */
-export function createGroupQuotaSeries(metrics: ExporterMetrics, limits: SeriesLimits) {
-  const store = metrics.groupQuotaStore
-  const tracked = createTrackedSeries({ limits, store, tracked: metrics.trackedGroupQuotaApps })
+export function createGroupQuotaSeries(limits: SeriesLimits) {
+  const store = new SeriesStore<GroupQuotaRecord>({ hasRatio: (r) => r.quota > 0 })
+  const tracked = createTrackedSeries({ limits, store })
   return {
     record(sdkappid: string, alarm: GroupQuotaAlarm, nowMs: number): RecordOutcome {
       const outcome = tracked.admit(sdkappid, nowMs)
@@ -69,8 +36,8 @@ export function createGroupQuotaSeries(metrics: ExporterMetrics, limits: SeriesL
           quota: 0,
           alerts: 0,
           lastAlertMs: 0,
-          labelBlock: formatLabelBlock({ sdkappid }),
-          texts: undefined,
+          labels: { sdkappid },
+          version: 0,
           shown: 0,
         }
       }
@@ -82,6 +49,8 @@ export function createGroupQuotaSeries(metrics: ExporterMetrics, limits: SeriesL
       return outcome
     },
     sweep: tracked.sweep,
+    /** The records and which of them are shown: what the `tencent_chat_group_*` families expose. */
+    store,
     /** Every tracked app as of `nowMs` (expired ones swept first), as fresh plain records: see ApiSeries. */
     *entries(nowMs: number): Generator<GroupQuotaEntry> {
       tracked.sweep(nowMs)

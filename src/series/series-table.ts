@@ -1,5 +1,5 @@
 /**
- * The lifecycle of tracked series (SPEC §3, "Series lifecycle and the cap"), independent of metrics:
+ * The lifecycle of tracked series (docs/metrics.md, "The series cap"), independent of metrics:
  *
  * - a key is tracked from its first alert and is "live" for `ttlMs` after each alert;
  * - when the TTL passes without a new alert the key expires (`onExpire`: its current-value series go)

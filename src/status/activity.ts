@@ -1,6 +1,6 @@
 import type { CallbackActivity } from '../http/callback-route.js'
 import { REJECTION_REASONS, type RejectionReason } from '../protocol/rejection.js'
-import type { UpstreamOutcome } from '../proxy/upstream-metrics.js'
+import type { UpstreamOutcome } from '../proxy/upstream-recorder.js'
 
 /** The label under which commands past the cap are counted, as in `tencent_chat_exporter_callbacks_total`. */
 export const OTHER_COMMANDS = '_other'

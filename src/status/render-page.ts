@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import type { UpstreamOutcome } from '../proxy/upstream-metrics.js'
+import type { UpstreamOutcome } from '../proxy/upstream-recorder.js'
 import { formatAgo, formatDuration, formatIso, formatNumber, formatPercent } from './format.js'
 import { Html, html } from './html.js'
 import {

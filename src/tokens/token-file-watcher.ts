@@ -4,8 +4,8 @@ import { dirname } from 'node:path'
 import type { ReplaceableTokens } from '../auth/callback-tokens.js'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logging/logger.js'
+import type { TokenFileMetrics } from '../metrics/exporter-metrics.js'
 import { readTokenFile } from './token-file.js'
-import type { TokenFileMetrics } from './token-metrics.js'
 
 /**
  * How often the file is read whatever the watch says. Watches miss a Kubernetes Secret volume's

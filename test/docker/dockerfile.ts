@@ -1,6 +1,6 @@
 /**
  * A small Dockerfile reader for tests: enough of the syntax (comments, `\` continuations, stages,
- * exec-form JSON arrays, KEY=value pairs) to check the project's Dockerfile and replay its steps.
+ * exec-form JSON arrays, KEY=value pairs) to check the project's Dockerfile and read its stages.
  */
 
 export interface Instruction {

@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Registry } from 'prom-client'
 import { beforeAll, describe, expect, it } from 'vitest'
+import * as catalog from '../../src/metrics/catalog.js'
 import { alertBody, callbackUrl, postCallback } from '../helpers/callbacks.js'
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
 import { startProxy } from '../proxy/start-proxy.js'
+import { startFakeChat } from '../rest-meter/support/fake-chat.js'
+import { APP, restQuery, startMeter } from '../rest-meter/support/meter.js'
 import { codeIn, codesIn, readDoc, type Table, tablesWithColumns } from './markdown.js'
 
 /**
@@ -106,9 +109,11 @@ describe('docs/metrics.md', () => {
   const metricTables = tablesWithColumns(markdown, 'metric', 'type', 'labels')
   const isProxyTable = (table: Table) => /front-proxy/i.test(table.section)
   const isTokenFileTable = (table: Table) => /callback tokens/i.test(table.section)
+  const isRestMeterTable = (table: Table) => /rest meter/i.test(table.section)
   let plain: Map<string, Family>
   let proxyMode: Map<string, Family>
   let tokenFileMode: Map<string, Family>
+  let meterMode: Map<string, Family>
 
   beforeAll(async () => {
     const exporter = await startExporter()
@@ -134,21 +139,41 @@ describe('docs/metrics.md', () => {
     const withTokenFile = await startExporter({
       config: { callbackTokenFile: { path: join(dir, 'token'), tokens: ['docs-token'] } },
     })
+    // EGRESS_PORT (and API_LIMITS_FILE) add the REST meter's: one call through it gives them samples.
+    const chat = await startFakeChat(APP)
+    writeFileSync(join(dir, 'limits.yaml'), 'openim/sendmsg: 300\n')
+    const withMeter = await startMeter(chat, {
+      apiLimitsFile: {
+        path: join(dir, 'limits.yaml'),
+        limits: new Map([['openim/sendmsg', 300]]),
+        content: '',
+      },
+    })
+    const call = await fetch(`${withMeter.egressUrl}/v4/openim/sendmsg?${restQuery()}`, {
+      method: 'POST',
+      body: '{}',
+    })
+    expect(call.status).toBe(200)
     try {
       plain = await exposedFamilies(exporter)
       proxyMode = await exposedFamilies(proxy)
       tokenFileMode = await exposedFamilies(withTokenFile)
+      meterMode = await exposedFamilies(withMeter)
     } finally {
       await exporter.close()
       await proxy.close()
       await withTokenFile.close()
+      await withMeter.close()
+      await chat.close()
       rmSync(dir, { recursive: true, force: true })
     }
   })
 
-  it('the tables outside "Front-proxy mode" and "Callback tokens" list every family of an exporter, with its type and labels', () => {
+  it('the tables outside "Front-proxy mode", "Callback tokens" and "REST meter" list every family of an exporter, with its type and labels', () => {
     const documented = documentedFamilies(
-      metricTables.filter((table) => !isProxyTable(table) && !isTokenFileTable(table)),
+      metricTables.filter(
+        (table) => !isProxyTable(table) && !isTokenFileTable(table) && !isRestMeterTable(table),
+      ),
     )
     expect(
       documented.size,
@@ -170,6 +195,28 @@ describe('docs/metrics.md', () => {
     const documented = documentedFamilies(metricTables.filter(isTokenFileTable))
     const added = new Map([...tokenFileMode].filter(([name]) => !plain.has(name)))
     expect(differences(documented, added), 'docs/metrics.md, section "Callback tokens"').toEqual([])
+  })
+
+  it('the tables under "REST meter" list every family that EGRESS_PORT and API_LIMITS_FILE add', () => {
+    const documented = documentedFamilies(metricTables.filter(isRestMeterTable))
+    const added = new Map([...meterMode].filter(([name]) => !plain.has(name)))
+    expect(differences(documented, added), 'docs/metrics.md, section "REST meter"').toEqual([])
+  })
+
+  it('every family of src/metrics/catalog.ts has a row with its type and labels, and every row a family there', () => {
+    const defined = new Map(
+      Object.values(catalog).map((family) => [
+        family.name,
+        { type: family.type, labels: [...family.labelNames] } satisfies Family,
+      ]),
+    )
+    expect(differences(documentedFamilies(metricTables), defined), 'docs/metrics.md').toEqual([])
+  })
+
+  it('every family a running exporter serves, in every mode, is defined in src/metrics/catalog.ts', () => {
+    const defined = new Set<string>(Object.values(catalog).map((family) => family.name))
+    const served = [...plain.keys(), ...proxyMode.keys(), ...tokenFileMode.keys(), ...meterMode.keys()]
+    expect([...new Set(served)].filter((name) => !isDefaultMetric(name) && !defined.has(name))).toEqual([])
   })
 
   it("prom-client's default metrics are there, and described by one sentence instead of rows", () => {

@@ -5,6 +5,7 @@ import { createExporter, type Exporter, type ExporterDeps } from '../../src/app.
 import { type Clock, manualClock, systemClock } from '../../src/clock.js'
 import { type Config, defaultConfig } from '../../src/config/config.js'
 import { createLogger } from '../../src/logging/logger.js'
+import { listenRestMeter } from '../../src/rest-meter/listen-rest-meter.js'
 import { closeGracefully, listen, portOf } from '../../src/server.js'
 import { tlsServerFactory } from '../../src/web-config/tls-server.js'
 
@@ -13,6 +14,8 @@ export interface TestExporter {
   url: string
   /** Base URL serving `/metrics`: the metrics listener when METRICS_PORT is set, else `url`. */
   metricsUrl: string
+  /** Base URL of the REST meter when `config.egress` is set, e.g. `http://127.0.0.1:41235`. */
+  egressUrl: string | undefined
   exporter: Exporter
   registry: Registry
   config: Config
@@ -61,12 +64,26 @@ export async function startExporter(options: StartOptions = {}): Promise<TestExp
     await listen(exporter.app, 0, '127.0.0.1', exporter.metricsApp ? undefined : tls),
   ]
   if (exporter.metricsApp) servers.push(await listen(exporter.metricsApp, 0, '127.0.0.1', tls))
+  // As in main: the REST meter's listener when EGRESS_PORT is set (0 here: an ephemeral port).
+  const restMeter =
+    config.egress && exporter.restMeter
+      ? await listenRestMeter({
+          egress: { ...config.egress, host: '127.0.0.1' },
+          state: exporter.restMeter,
+          sdkAppIds: config.sdkAppIds,
+          logger,
+          clock: options.clock ?? systemClock,
+        })
+      : undefined
+  if (restMeter) servers.push(restMeter.server)
   exporter.readiness.ready = true
   const scheme = (https: boolean) => (https ? 'https' : 'http')
   const url = `${scheme(Boolean(tls) && !exporter.metricsApp)}://127.0.0.1:${portOf(servers[0] as Server)}`
   return {
     url,
-    metricsUrl: servers[1] ? `${scheme(Boolean(tls))}://127.0.0.1:${portOf(servers[1])}` : url,
+    metricsUrl:
+      exporter.metricsApp && servers[1] ? `${scheme(Boolean(tls))}://127.0.0.1:${portOf(servers[1])}` : url,
+    egressUrl: restMeter && `http://127.0.0.1:${portOf(restMeter.server)}`,
     exporter,
     registry,
     config,
@@ -76,6 +93,7 @@ export async function startExporter(options: StartOptions = {}): Promise<TestExp
     close: async () => {
       exporter.close()
       await closeGracefully(servers, 2000)
+      await restMeter?.meter.close()
     },
   }
 }

@@ -50,10 +50,10 @@ export async function startProxy(options: ProxyOptions): Promise<TestProxy> {
   }
   const exporter = await startExporter({
     config: { ...options.config, upstream },
-    createResponder: (_metrics, registry, observe) => {
+    createResponder: (metrics, observe) => {
       responder = createUpstreamResponder({
         upstream,
-        registry,
+        metrics: metrics.upstream,
         logger: createLogger('debug', sink),
         maxAnswerBytes: options.config?.bodyLimitBytes ?? 262_144,
         observe,

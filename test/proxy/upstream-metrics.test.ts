@@ -1,17 +1,19 @@
-import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import {
-  createUpstreamMetrics,
   createUpstreamRecorder,
   MAX_COMMAND_LABELS,
   MAX_DECISION_SERIES,
-} from '../../src/proxy/upstream-metrics.js'
+} from '../../src/proxy/upstream-recorder.js'
 import { sampleValue } from '../helpers/callbacks.js'
+import { seriesWithMetrics } from '../helpers/exporter-metrics.js'
 
 function setup() {
-  const registry = new Registry()
-  const record = createUpstreamRecorder(createUpstreamMetrics(registry))
-  return { registry, record }
+  const { registry, metrics } = seriesWithMetrics(
+    { alertTtlSeconds: 300, maxSeries: 10 },
+    { frontProxy: true },
+  )
+  if (metrics.upstream === undefined) throw new Error('no front-proxy metrics')
+  return { registry, record: createUpstreamRecorder(metrics.upstream) }
 }
 
 describe('upstream metrics', () => {

@@ -8,7 +8,7 @@ import { createCallbackTokens, type ReplaceableTokens } from '../../src/auth/cal
 import { manualClock } from '../../src/clock.js'
 import { createLogger } from '../../src/logging/logger.js'
 import { type TokenFileWatcher, watchTokenFile } from '../../src/tokens/token-file-watcher.js'
-import { createTokenMetrics } from '../../src/tokens/token-metrics.js'
+import { seriesWithMetrics } from '../helpers/exporter-metrics.js'
 import { waitUntil } from './support/wait.js'
 
 type Log = Record<string, unknown>
@@ -24,7 +24,12 @@ describe('token file watcher', () => {
   const clock = manualClock(Date.UTC(2026, 0, 1))
 
   const start = (options: { watch?: boolean; pollIntervalMs?: number } = {}) => {
-    const metrics = createTokenMetrics(registry, tokens)
+    const made = seriesWithMetrics(
+      { alertTtlSeconds: 300, maxSeries: 10 },
+      { tokenFile: true, callbackTokens: () => tokens.current.length },
+    )
+    registry = made.registry
+    const metrics = made.metrics.tokenFile
     if (!metrics) throw new Error('no token file metrics')
     const sink = new Writable({
       write(chunk, _encoding, done) {

@@ -1,17 +1,13 @@
-import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { createExporterMetrics } from '../../src/metrics/exporter-metrics.js'
 import { renderMetrics } from '../../src/metrics/render-metrics.js'
-import { createApiSeries } from '../../src/series/api-series.js'
+import { seriesWithMetrics } from '../helpers/exporter-metrics.js'
 
 const APIS = 10_000
 const T0 = Date.UTC(2026, 0, 1)
 const TTL_SECONDS = 60
 
 function trackedApis() {
-  const registry = new Registry()
-  const metrics = createExporterMetrics(registry, { version: 'test', alertTtlSeconds: TTL_SECONDS })
-  const series = createApiSeries(metrics, { alertTtlSeconds: TTL_SECONDS, maxSeries: APIS })
+  const { registry, api: series } = seriesWithMetrics({ alertTtlSeconds: TTL_SECONDS, maxSeries: APIS })
   const alert = (i: number) => ({ serviceName: 'openim', command: `cmd_${i}`, request: 150, limit: 200 })
   for (let i = 0; i < APIS; i++) series.record('1400000001', alert(i), T0)
   return { registry, series, alert }

@@ -1,15 +1,9 @@
-import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { createExporterMetrics } from '../../src/metrics/exporter-metrics.js'
 import { createApiSeries } from '../../src/series/api-series.js'
 import { createGroupQuotaSeries } from '../../src/series/group-quota-series.js'
 
 function series(limits = { alertTtlSeconds: 60, maxSeries: 2 }) {
-  const metrics = createExporterMetrics(new Registry(), {
-    version: 'test',
-    alertTtlSeconds: limits.alertTtlSeconds,
-  })
-  return { api: createApiSeries(metrics, limits), group: createGroupQuotaSeries(metrics, limits) }
+  return { api: createApiSeries(limits), group: createGroupQuotaSeries(limits) }
 }
 
 const alert = (command: string, request: number, limit = 200) => ({
@@ -75,10 +69,9 @@ describe('ApiSeries.entries', () => {
 
   it('keeps its index of APIs to the tracked ones through evictions, and counts a returning API afresh', () => {
     const limits = { alertTtlSeconds: 1, maxSeries: 3 }
-    const metrics = createExporterMetrics(new Registry(), { version: 'test', alertTtlSeconds: 1 })
-    const api = createApiSeries(metrics, limits)
+    const api = createApiSeries(limits)
     const indexed = () =>
-      [...metrics.apiStore.index].flatMap(([app, services]) =>
+      [...api.index].flatMap(([app, services]) =>
         [...services].flatMap(([service, commands]) =>
           [...commands.keys()].map((c) => `${app} ${service} ${c}`),
         ),

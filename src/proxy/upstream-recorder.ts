@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client'
+import type { UpstreamMetrics } from '../metrics/exporter-metrics.js'
 
 /** How a forwarded callback ended: the `outcome` label of `tencent_chat_exporter_upstream_requests_total`. */
 export const UPSTREAM_OUTCOMES = ['ok', 'http_error', 'timeout', 'connection_error'] as const
@@ -15,37 +15,6 @@ export const MAX_COMMAND_LABELS = 100
 
 /** At most this many `{sdkappid, callback_command, error_code}` sets get their own decision series. */
 export const MAX_DECISION_SERIES = 1000
-
-/**
- * The metrics of front-proxy mode, registered on the exporter's registry. The names are a public
- * interface: the dashboards and the TencentChatUpstreamFailing alert use them.
- */
-export function createUpstreamMetrics(registry: Registry) {
-  const registers = [registry]
-  return {
-    requests: new Counter({
-      name: 'tencent_chat_exporter_upstream_requests_total',
-      help: 'Callbacks forwarded to the app (UPSTREAM_URL), by outcome: ok (HTTP 200), http_error (any other status, or an answer over BODY_LIMIT_BYTES), timeout (no complete answer within UPSTREAM_TIMEOUT_MS), connection_error (the app could not be reached or closed the connection).',
-      labelNames: ['callback_command', 'outcome'] as const,
-      registers,
-    }),
-    duration: new Histogram({
-      name: 'tencent_chat_exporter_upstream_request_duration_seconds',
-      help: 'Time from forwarding a callback to the app until its answer was read or the call failed; Chat waits 2 seconds in all.',
-      labelNames: ['callback_command'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2],
-      registers,
-    }),
-    decisions: new Counter({
-      name: 'tencent_chat_callback_decisions_total',
-      help: "The app's answers to before-callbacks (messages, group joins, friend requests), by ErrorCode: 0 allow, 1 forbid, 2 drop silently, 120001-130000 forbid with the app's own code, other for anything else.",
-      labelNames: ['sdkappid', 'callback_command', 'error_code'] as const,
-      registers,
-    }),
-  }
-}
-
-export type UpstreamMetrics = ReturnType<typeof createUpstreamMetrics>
 
 /**
  * Admits label values until `max` distinct keys were seen; later new keys are refused (and counted

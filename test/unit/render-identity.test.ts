@@ -1,17 +1,15 @@
 import fc from 'fast-check'
 import { Counter, Gauge, Histogram, type OpenMetricsContentType, Registry, Summary } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import type { DirectFamily } from '../../src/metrics/direct-family.js'
-import { createExporterMetrics } from '../../src/metrics/exporter-metrics.js'
+import * as catalog from '../../src/metrics/catalog.js'
 import { renderMetrics } from '../../src/metrics/render-metrics.js'
 import type { GroupQuotaAlarm, RequestOverLimitAlert } from '../../src/protocol/payloads.js'
-import { createApiSeries } from '../../src/series/api-series.js'
-import { createGroupQuotaSeries } from '../../src/series/group-quota-series.js'
 import { SeriesTable } from '../../src/series/series-table.js'
 import type { SeriesLimits } from '../../src/series/tracked-series.js'
+import { seriesWithMetrics } from '../helpers/exporter-metrics.js'
 
 /**
- * The exporter renders /metrics itself for speed (see BENCHMARKS.md). Its output must stay byte for byte
+ * The exporter writes /metrics itself (src/metrics/render-metrics.ts), for speed (see BENCHMARKS.md). Its output must stay byte for byte
  * what prom-client 15 renders, in both formats, whatever the names, help texts, label values and numbers.
  */
 interface Series {
@@ -219,8 +217,8 @@ describe('the series store renders what prom-client metrics fed the same alerts 
   })
 
   /** The previous implementation: prom-client metrics, their series removed by the same table. */
-  function promClientSeries(registry: Registry, families: DirectFamily[], config: SeriesLimits) {
-    const help = (name: string) => families.find((f) => f.name === name)?.help ?? ''
+  function promClientSeries(registry: Registry, config: SeriesLimits) {
+    const help = (name: string) => Object.values(catalog).find((family) => family.name === name)?.help ?? ''
     const metric = (name: string, labelNames: string[]) =>
       name.endsWith('_total')
         ? new Counter({ name, help: help(name), labelNames, registers: [registry] })
@@ -297,15 +295,9 @@ describe('the series store renders what prom-client metrics fed the same alerts 
 
   it('at thousands of APIs, where a family is written in several pieces', async () => {
     const config = { alertTtlSeconds: 60, maxSeries: 3000 }
-    const registry = new Registry()
-    const metrics = createExporterMetrics(registry, { version: 'test', alertTtlSeconds: 60 })
-    const apiSeries = createApiSeries(metrics, config)
+    const { registry, api: apiSeries } = seriesWithMetrics(config)
     const referenceRegistry = new Registry()
-    const reference = promClientSeries(
-      referenceRegistry,
-      [...metrics.apiStore.families, ...metrics.groupQuotaStore.families],
-      config,
-    )
+    const reference = promClientSeries(referenceRegistry, config)
     const nowMs = Date.UTC(2026, 0, 1)
     for (let i = 0; i < 3000; i++) {
       const alert = { serviceName: 'openim', command: `v4/openim/cmd_${i}`, request: i / 3, limit: i % 7 }
@@ -321,19 +313,9 @@ describe('the series store renders what prom-client metrics fed the same alerts 
   it('through random alerts, expiry, eviction and scrapes, in both formats', async () => {
     await fc.assert(
       fc.asyncProperty(limits, fc.array(op, { maxLength: 60 }), async (config, ops) => {
-        const registry = new Registry()
-        const metrics = createExporterMetrics(registry, {
-          version: 'test',
-          alertTtlSeconds: config.alertTtlSeconds,
-        })
-        const apiSeries = createApiSeries(metrics, config)
-        const groupSeries = createGroupQuotaSeries(metrics, config)
+        const { registry, api: apiSeries, groupQuota: groupSeries } = seriesWithMetrics(config)
         const referenceRegistry = new Registry()
-        const reference = promClientSeries(
-          referenceRegistry,
-          [...metrics.apiStore.families, ...metrics.groupQuotaStore.families],
-          config,
-        )
+        const reference = promClientSeries(referenceRegistry, config)
         let nowMs = Date.UTC(2026, 0, 1)
         const compare = async () => {
           apiSeries.sweep(nowMs)
