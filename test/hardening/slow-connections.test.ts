@@ -106,11 +106,15 @@ describe('slow connections (slowloris)', () => {
       expect(held.at(-1), summary).toBeLessThanOrEqual(limitMs + LATE_MS)
       for (const s of ofKind) expect(s.answer(), summary).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/)
     }
-    // Callbacks went on being answered the whole time, including while all 300 were open.
-    const allOpen = Math.max(...slow.map((s) => watch.accepted.get(s.port) as number))
-    const firstCut = Math.min(...slow.map((s) => watch.closed.get(s.port) as number))
+    // Callbacks went on being answered the whole time, including while many slow ones were open at once
+    // (at least the 100 that trickle their body for 30 s; how many more depends on how fast a loaded
+    // machine opened them).
+    const ports = slow.map((s) => s.port)
+    const firstCut = Math.min(...ports.map((port) => watch.closed.get(port) as number))
     expect(answers.every((answer) => answer.status === 200)).toBe(true)
-    expect(answers.filter((answer) => answer.at > allOpen && answer.at < firstCut).length).toBeGreaterThan(0)
+    expect(Math.max(...answers.map((answer) => watch.openAt(ports, answer.at)))).toBeGreaterThanOrEqual(
+      PER_KIND / 2,
+    )
     expect(answers.filter((answer) => answer.at > firstCut).length).toBeGreaterThan(0)
   }, 90_000)
 })

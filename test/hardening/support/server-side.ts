@@ -20,6 +20,14 @@ export function watchConnections(server: Server) {
   return {
     accepted,
     closed,
+    /** How many of these client ports had a connection open on the server at `at`. */
+    openAt(ports: readonly number[], at: number): number {
+      return ports.filter((port) => {
+        const from = accepted.get(port)
+        const to = closed.get(port)
+        return from !== undefined && from <= at && (to === undefined || at < to)
+      }).length
+    },
     /** How long the server held the connection from this client port, once it closed it. */
     heldMs(port: number): number | undefined {
       const from = accepted.get(port)
