@@ -71,8 +71,7 @@ async function readPage(ctx: Context, next: Next): Promise<void> {
  * it. Served like /metrics: one render at a time, the others waiting their turn in arrival order (a
  * reader that left meanwhile is not rendered) and each turn followed by a rest as long as it
  * (STATUS_REST_RATIO), the page written in slices with callbacks answered in between, and `boundSend`
- * bounding how long an answer may wait for its reader. Returns the queue, for
- * whoever wants to see it.
+ * bounding how long an answer may wait for its reader. Returns the queue, whose state tests read.
  */
 export function addStatusRoutes(router: Router, deps: StatusPageDeps, boundSend: Middleware): TurnTaking {
   const inTurn = oneAtATime({ restRatio: STATUS_REST_RATIO })

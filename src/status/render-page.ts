@@ -130,7 +130,7 @@ ${more(rows.length, options.what, options.context)}`
 
 /**
  * A part of the page below its summary, as the pieces it is written in: a heading, then a table a few
- * rows at a time (\`table\`). The page is PAGE_SECTIONS in order; a new part of the page is one more
+ * rows at a time (`table`). The page is PAGE_SECTIONS in order; a new part of the page is one more
  * generator there.
  */
 export type PageSection = (doc: StatusDocument, context: PageContext) => Iterable<Html>
