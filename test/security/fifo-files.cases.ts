@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -72,7 +72,9 @@ export function fifoFileTests(entryPoint: () => BuiltEntryPoint): void {
       try {
         const port = await exporter.listening()
         const base = `http://127.0.0.1:${port}`
-        fifo('token')
+        // Renamed over the token file in one step, as an editor or kubelet swaps a file: the watcher must
+        // never see the path missing in between.
+        renameSync(fifo('token.new'), tokenFile)
         const failure = await exporter.waitForLog(
           (line) =>
             line.level === 'error' &&
@@ -113,8 +115,8 @@ export function fifoFileTests(entryPoint: () => BuiltEntryPoint): void {
         const metricsPort = (await exporter.waitForLog((l) => l.msg === 'tencent-chat-exporter listening'))
           .metrics_port
         const metricsUrl = `https://127.0.0.1:${metricsPort}`
-        rmSync(join(tlsDir, 'tls.crt'))
-        execFileSync('mkfifo', [join(tlsDir, 'tls.crt')])
+        execFileSync('mkfifo', [join(tlsDir, 'tls.crt.new')])
+        renameSync(join(tlsDir, 'tls.crt.new'), join(tlsDir, 'tls.crt'))
         // Connections have the files looked at; the look finds the FIFO and keeps the certificate.
         const error = (async () => {
           for (;;) {
