@@ -30,6 +30,19 @@ export const monitoringConfig = {
   upstreamFailureRatio: 0.05,
 
   /**
+   * The REST meter (EGRESS_PORT). Peak utilisation (the most calls started in one second over the
+   * known per-second limit) at which an API is near its limit: well before Chat's own alarm at 0.8, so
+   * that there is time to act before Chat throttles.
+   */
+  restNearLimitRatio: 0.6,
+  /** Share of the app's REST calls that got no answer from Chat or a Chat-side error, that pages. */
+  restFailureRatio: 0.05,
+  /** p99 of the REST calls' time through the meter, in seconds, above which Chat is slow. */
+  restLatencyP99Seconds: 1,
+  /** Window of the REST alerts' rates and of "any in the last …" (Throttled, UserSigRejected). */
+  restWindow: '5m',
+
+  /**
    * How long each condition must hold before its alert fires. The API and quota series are already
    * held for ALERT_TTL_SECONDS after each of Chat's alarms, so a `for` there would only delay the alert
    * without filtering anything (Chat sends nothing below 80%, and one alarm keeps the value for 5 min).
@@ -45,6 +58,12 @@ export const monitoringConfig = {
     seriesCapNearlyFull: '15m',
     upstreamFailing: '2m',
     tokenReloadFailing: '5m',
+    restApiNearLimit: '5m',
+    // Any throttled or UserSig-rejected call is already a failed call of the app: no wait.
+    restThrottled: '0m',
+    restUserSigRejected: '0m',
+    restFailing: '5m',
+    restLatencyHigh: '10m',
   },
 
   /** Where every alert's `runbook_url` points: docs/runbook.md as published with the project. */

@@ -24,7 +24,10 @@ async function main(): Promise<number> {
   process.once('SIGTERM', () => controller.abort())
   process.stdout.write(
     `simulate: ${options.apis.length} APIs of app ${options.sdkAppId} to ${options.url.origin}${options.url.pathname} ` +
-      `for ${options.durationSeconds}s (${options.token ? 'signed' : 'unsigned'})\n`,
+      `for ${options.durationSeconds}s (${options.token ? 'signed' : 'unsigned'})\n` +
+      (options.restUrl
+        ? `simulate: REST calls to ${options.restApis.length} APIs through the meter at ${options.restUrl.origin}\n`
+        : ''),
   )
   let lastPhase = ''
   const summary = await runSimulation(options, {
@@ -38,6 +41,19 @@ async function main(): Promise<number> {
   process.stdout.write(
     `simulate: ${summary.rounds} rounds, ${summary.sent} callbacks, ${summary.failed} failed\n`,
   )
+  const rest = summary.rest
+  if (rest) {
+    const codes = [...rest.byErrorCode].map(([code, count]) => `${code}: ${count}`).join(', ')
+    process.stdout.write(
+      `simulate: ${rest.calls} REST calls, ErrorCode ${codes || 'none'}, ${rest.unanswered} unanswered\n`,
+    )
+    if (rest.calls > 0 && rest.unanswered === rest.calls) {
+      process.stderr.write(
+        `simulate: no REST call was answered: ${rest.firstProblem}\n  (check --rest-url against EGRESS_PORT)\n`,
+      )
+      return 1
+    }
+  }
   if (summary.firstFailure) {
     process.stderr.write(
       `simulate: the exporter answered ${summary.firstFailure.status} ${summary.firstFailure.body}\n` +

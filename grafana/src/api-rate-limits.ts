@@ -3,6 +3,8 @@ import {
   type Dashboard,
   DashboardBuilder,
   DashboardCursorSync,
+  DashboardLinkBuilder,
+  DashboardLinkType,
   RowBuilder,
 } from '@grafana/grafana-foundation-sdk/dashboard'
 import * as table from '@grafana/grafana-foundation-sdk/table'
@@ -26,6 +28,7 @@ import {
   thresholds,
   WITHOUT_REPLICA,
 } from './common.js'
+import { REST_API_USAGE_UID } from './rest-api-usage.js'
 
 export const API_RATE_LIMITS_UID = 'tencent-chat-api-limits'
 
@@ -53,6 +56,18 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
     .tooltip(DashboardCursorSync.Crosshair)
     .link(dashboardsLink())
     .link(runbookLink(config))
+    .link(
+      // The same app's every call, as the REST meter counts them: below Chat's 80% too.
+      new DashboardLinkBuilder('REST API usage')
+        .type(DashboardLinkType.Link)
+        .url(`/d/${REST_API_USAGE_UID}`)
+        .icon('dashboard')
+        .tooltip(
+          "The app's own REST calls, measured by the REST meter (EGRESS_PORT): below 80% of the limit too",
+        )
+        .keepTime(true)
+        .includeVars(true),
+    )
     .annotation(firingAlertsAnnotation())
     .withVariable(datasourceVariable())
     .withVariable(jobVariable())

@@ -2,12 +2,14 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
 import type { MonitoringConfig } from '../../prometheus/config.js'
 import { apiRateLimitsDashboard } from './api-rate-limits.js'
 import { exporterHealthDashboard } from './exporter-health.js'
+import { restApiUsageDashboard } from './rest-api-usage.js'
 
 /** Every dashboard, by the file it is committed as under grafana/dashboards/. */
 export function dashboards(config: MonitoringConfig): Record<string, Dashboard> {
   return {
     'tencent-chat-api-rate-limits.json': apiRateLimitsDashboard(config),
     'tencent-chat-exporter-health.json': exporterHealthDashboard(config),
+    'tencent-chat-rest-api-usage.json': restApiUsageDashboard(config),
   }
 }
 

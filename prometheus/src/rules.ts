@@ -1,28 +1,9 @@
 import { stringify } from 'yaml'
 import type { MonitoringConfig } from '../config.js'
+import { restMeterGroup } from './rest-meter-rules.js'
+import { type AlertRule, alertMaker, type RuleGroup } from './rule-shapes.js'
 
-export interface RecordingRule {
-  record: string
-  expr: string
-}
-
-export interface AlertRule {
-  alert: string
-  expr: string
-  for: string
-  labels: { severity: 'critical' | 'warning' | 'info' }
-  annotations: { summary: string; description: string; runbook_url: string }
-}
-
-export interface RuleGroup {
-  name: string
-  rules: Array<RecordingRule | AlertRule>
-}
-
-/** The runbook section of an alert: GitHub's anchor for a `## AlertName` heading is the lower-cased name. */
-export function runbookUrl(config: MonitoringConfig, alert: string): string {
-  return `${config.runbookUrl}#${alert.toLowerCase()}`
-}
+export { type AlertRule, alertMaker, type RecordingRule, type RuleGroup, runbookUrl } from './rule-shapes.js'
 
 /**
  * The alert and recording rules, as data. Gauges are combined across replicas with `max` and counters
@@ -32,20 +13,7 @@ export function runbookUrl(config: MonitoringConfig, alert: string): string {
 export function ruleGroups(config: MonitoringConfig): RuleGroup[] {
   const sel = config.selector
   const without = `without (${config.replicaLabels.join(', ')})`
-  const alert = (
-    name: string,
-    severity: AlertRule['labels']['severity'],
-    forDuration: string,
-    expr: string,
-    summary: string,
-    description: string,
-  ): AlertRule => ({
-    alert: name,
-    expr,
-    for: forDuration,
-    labels: { severity },
-    annotations: { summary, description, runbook_url: runbookUrl(config, name) },
-  })
+  const alert = alertMaker(config)
   const api = 'v4/{{ $labels.service_name }}/{{ $labels.command }} of SDKAppID {{ $labels.sdkappid }}'
 
   return [
@@ -172,6 +140,7 @@ export function ruleGroups(config: MonitoringConfig): RuleGroup[] {
         ),
       ],
     },
+    restMeterGroup(config),
   ]
 }
 

@@ -38,3 +38,15 @@ export function groupQuotaAt(progress: number): number | undefined {
   if (phaseAt(progress) === 'recover') return undefined
   return 0.72 + 0.24 * Math.min(1, progress / PHASES.spikeEnd)
 }
+
+/**
+ * The REST calls' share of each API's per-second limit: the app's own traffic, which the REST meter sees
+ * below 80% too. It climbs from 30% to 95% in the ramp, spikes as the alarms do (Chat throttles past
+ * 100%), and falls back to 30%.
+ */
+export function restUtilisationAt(progress: number, apiIndex: number): number {
+  const phase = phaseAt(progress)
+  if (phase === 'ramp') return 0.3 + 0.65 * (progress / PHASES.rampEnd)
+  if (phase === 'recover') return 0.3
+  return utilisationAt(progress, apiIndex) as number
+}

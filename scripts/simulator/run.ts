@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { type CallbackResult, sendCallback } from './callbacks.js'
 import type { SimulationOptions } from './options.js'
 import { groupQuotaAt, type Phase, phaseAt, utilisationAt } from './pattern.js'
+import { type RestSummary, runRestCalls } from './rest-calls.js'
 
 export interface SimulationSummary {
   rounds: number
@@ -10,6 +11,8 @@ export interface SimulationSummary {
   failed: number
   /** The first failure's status and body, to tell the user what is wrong. */
   firstFailure: CallbackResult | undefined
+  /** The REST calls made through the REST meter, with --rest-url. */
+  rest: RestSummary | undefined
 }
 
 export interface RunHooks {
@@ -27,9 +30,19 @@ export async function runSimulation(
   hooks: RunHooks = {},
 ): Promise<SimulationSummary> {
   const target = { url: options.url, sdkAppId: options.sdkAppId, token: options.token }
-  const summary: SimulationSummary = { rounds: 0, sent: 0, failed: 0, firstFailure: undefined }
+  const summary: SimulationSummary = {
+    rounds: 0,
+    sent: 0,
+    failed: 0,
+    firstFailure: undefined,
+    rest: undefined,
+  }
   const started = Date.now()
   const durationMs = options.durationSeconds * 1000
+  // The REST calls run beside the alarms, and stop with them.
+  const restStop = new AbortController()
+  const restSignal = hooks.signal ? AbortSignal.any([hooks.signal, restStop.signal]) : restStop.signal
+  const rest = options.restUrl ? runRestCalls(options, restSignal) : undefined
 
   const send = async (body: Record<string, unknown> & { CallbackCommand: string }) => {
     const result = await sendCallback(target, body, Date.now, hooks.signal)
@@ -76,11 +89,15 @@ export async function runSimulation(
     summary.rounds++
     hooks.onRound?.({ phase: phaseAt(progress), elapsedSeconds: elapsedMs / 1000, alarms: alarms.length - 1 })
     // Everything rejected in the first round: a wrong token, SDKAppID or URL won't fix itself.
-    if (summary.rounds === 1 && summary.failed === summary.sent) break
+    if (summary.rounds === 1 && summary.failed === summary.sent) {
+      restStop.abort()
+      break
+    }
 
     const nextRoundMs = summary.rounds * options.intervalSeconds * 1000
     const waitMs = Math.min(nextRoundMs, durationMs) - (Date.now() - started)
     if (waitMs > 0) await sleep(waitMs, undefined, { signal: hooks.signal }).catch(() => undefined)
   }
+  summary.rest = await rest
   return summary
 }

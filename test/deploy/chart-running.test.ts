@@ -82,6 +82,47 @@ test('the front-proxy values forward other callbacks to the app and answer with 
   expect(releases.forwarded.at(-1)?.body).toBe(body)
 })
 
+test.each(MATRIX.filter((file) => ['rest-meter-values.yaml', 'everything-values.yaml'].includes(file)))(
+  '%s starts the REST meter behind its Service, answering as the meter does',
+  async (file) => {
+    const release = releases.of(file)
+    expect(release.config.egress).toBeDefined()
+    const service = findObject(
+      release.objects,
+      'Service',
+      `${release.pod.deployment.metadata.name}-rest-meter`,
+    )
+    const base = serviceUrl(release, service, 'rest-meter', '')
+    // Refusals the meter gives itself, so that nothing here leaves the machine for Chat.
+    const refused = async (path: string, init: RequestInit, status: number, reason: string) => {
+      const response = await fetch(`${base}${path}`, init)
+      expect(response.status, path).toBe(status)
+      const answer = (await response.json()) as { ActionStatus: string; ErrorCode: number; ErrorInfo: string }
+      expect(answer.ActionStatus).toBe('FAIL')
+      expect(answer.ErrorCode).not.toBe(0)
+      expect(answer.ErrorInfo).toMatch(new RegExp(`^tencent-chat-exporter: ${reason}`))
+    }
+    await refused(
+      '/v4/openim/sendmsg?sdkappid=1400999999&identifier=admin&usersig=x&random=1',
+      { method: 'POST', body: '{}' },
+      403,
+      'sdkappid_not_allowed',
+    )
+    await refused('/v4/openim/sendmsg?sdkappid=1400999999', { method: 'GET' }, 405, 'method_not_allowed')
+    await refused('/metrics', { method: 'POST', body: '{}' }, 404, 'not_a_chat_api')
+    const exposition = (await scrapeRelease(release)).body
+    expect(
+      sampleValue(exposition, 'tencent_chat_exporter_rejected_rest_requests_total', {
+        reason: 'sdkappid_not_allowed',
+      }),
+    ).toBe(1)
+    // egress.limits, read from the mounted ConfigMap.
+    expect(sampleValue(exposition, 'tencent_chat_exporter_api_limits_file_last_reload_successful', {})).toBe(
+      1,
+    )
+  },
+)
+
 describe.each(MATRIX)('%s, started from its rendered container', (file) => {
   test('answers the liveness and readiness probes on the paths and ports of the Deployment', async () => {
     await expectProbesAnswered(releases.of(file))

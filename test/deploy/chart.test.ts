@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -59,13 +59,14 @@ const exporterOf = (file: string) => exporterInPod(objectsOf(file), join(root, f
 
 const fullname = (file: string) => findObject(objectsOf(file), 'Deployment').metadata.name
 
-test('the matrix renders the defaults, everything on, an existing Secret, TLS and basic auth, a front proxy and a ServiceMonitor', () => {
+test('the matrix renders the defaults, everything on, an existing Secret, TLS and basic auth, a front proxy, the REST meter and a ServiceMonitor', () => {
   expect(MATRIX).toEqual([
     'default-values.yaml',
     'everything-values.yaml',
     'existing-secret-values.yaml',
     'metrics-tls-values.yaml',
     'proxy-values.yaml',
+    'rest-meter-values.yaml',
     'service-monitor-values.yaml',
   ])
 })
@@ -90,7 +91,8 @@ describe.each(MATRIX)('values %s', (file) => {
       validateObject(object)
       const namespace = (object.metadata as { namespace?: string }).namespace
       const dashboards = valuesOf(file).grafanaDashboards?.namespace
-      const expected = object.kind === 'ConfigMap' && dashboards ? dashboards : NAMESPACE
+      const isDashboard = Object.keys(object.data ?? {}).some((key) => key.endsWith('.json'))
+      const expected = object.kind === 'ConfigMap' && isDashboard && dashboards ? dashboards : NAMESPACE
       expect(namespace, `${object.kind} ${object.metadata.name}`).toBe(expected)
     }
   })
@@ -268,7 +270,7 @@ describe.each(MATRIX)('values %s', (file) => {
     }
     const { config, exporter } = exporterOf(file)
     expect(matchesSelector(policy?.spec.podSelector.matchLabels, findSidecarPod(objects).labels)).toBe(true)
-    expect(policy?.spec.policyTypes).toEqual(['Ingress'])
+    expect(policy?.spec.policyTypes).toEqual(config.egress ? ['Ingress', 'Egress'] : ['Ingress'])
     const fromNamespaces = (namespaces: string[]) => [
       {
         namespaceSelector: {
@@ -282,11 +284,81 @@ describe.each(MATRIX)('values %s', (file) => {
       rules.map((rule) => [rule.ports.map((p) => containerPort(exporter, p.port)).join(), rule.from]),
     )
     expect(byPort).toEqual(
-      new Map([
+      new Map<string, unknown>([
         [String(config.port), fromNamespaces(settings.callbackNamespaces)],
         [String(config.metricsPort), fromNamespaces(settings.metricsNamespaces)],
+        // The REST meter: from the release's namespace and the app's.
+        ...(config.egress
+          ? [
+              [
+                String(config.egress.port),
+                [{ podSelector: {} }, ...fromNamespaces(settings.restMeterNamespaces)],
+              ] as [string, unknown],
+            ]
+          : []),
       ]),
     )
+  })
+
+  test("lets the exporter reach only DNS, Chat's REST domain and the app when the REST meter is on", () => {
+    const { config } = exporterOf(file)
+    const policy = objectsOf(file).find((o) => o.kind === 'NetworkPolicy')
+    if (!policy || !config.egress) {
+      expect(policy?.spec.egress).toBeUndefined()
+      return
+    }
+    const tcp = (port: number) => ({ ports: [{ port, protocol: 'TCP' }] })
+    const portOf = (url: URL) => Number(url.port || (url.protocol === 'https:' ? 443 : 80))
+    expect(policy.spec.egress).toEqual([
+      {
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+      tcp(portOf(config.egress.chatRestUrl)),
+      ...(config.upstream ? [tcp(portOf(config.upstream.url))] : []),
+    ])
+  })
+
+  test('runs the REST meter exactly when egress is enabled, behind a ClusterIP Service of its own', () => {
+    const objects = objectsOf(file)
+    const { config, exporter, pod } = exporterOf(file)
+    const settings = valuesOf(file).egress
+    const service = objects.find(
+      (o) => o.kind === 'Service' && o.metadata.name === `${fullname(file)}-rest-meter`,
+    )
+    const limits = objects.find(
+      (o) => o.kind === 'ConfigMap' && o.metadata.name === `${fullname(file)}-api-limits`,
+    )
+    if (!settings?.enabled) {
+      expect(config.egress).toBeUndefined()
+      expect(config.apiLimitsFile).toBeUndefined()
+      expect(service).toBeUndefined()
+      expect(limits).toBeUndefined()
+      return
+    }
+    expect(config.egress).toMatchObject({
+      port: settings.port ?? 10241,
+      // The app calls it from its own Pods.
+      host: '0.0.0.0',
+      chatRestUrl: new URL(settings.chatRestUrl),
+    })
+    expect(Object.fromEntries(config.apiLimitsFile?.limits ?? [])).toEqual(settings.limits ?? {})
+    expect(config.egress?.extraCa !== undefined).toBe(Boolean(settings.caSecret))
+    expect(service?.spec.type).toBe('ClusterIP')
+    expect(matchesSelector(service?.spec.selector, pod.labels)).toBe(true)
+    const targets = service?.spec.ports.map((p: { targetPort: string }) =>
+      containerPort(exporter, p.targetPort),
+    )
+    expect(targets).toEqual([config.egress?.port])
+    // A ConfigMap folder, never subPath: a change of egress.limits reaches the running exporter.
+    const mount = exporter.volumeMounts.find((m: { mountPath: string }) =>
+      config.apiLimitsFile?.path.includes(m.mountPath.replace(/^\//, '')),
+    )
+    expect(mount?.subPath).toBeUndefined()
+    const volume = pod.podSpec.volumes.find((v: { name: string }) => v.name === mount?.name)
+    expect(volume.configMap.name).toBe(limits?.metadata.name)
   })
 
   test('keeps a replica through voluntary disruptions and spreads the replicas', () => {
@@ -354,8 +426,15 @@ test('everything on: the PrometheusRule holds exactly the bundled rule groups', 
 })
 
 test("everything on: one ConfigMap per bundled dashboard, labelled for Grafana's sidecar, in Grafana's namespace", () => {
-  const configMaps = objectsOf('everything-values.yaml').filter((o) => o.kind === 'ConfigMap')
-  const bundled = ['tencent-chat-api-rate-limits.json', 'tencent-chat-exporter-health.json']
+  const configMaps = objectsOf('everything-values.yaml').filter(
+    (o) => o.kind === 'ConfigMap' && o.metadata.name !== `${fullname('everything-values.yaml')}-api-limits`,
+  )
+  const bundled = readdirSync(join(REPO_ROOT, DASHBOARDS_DIR)).sort()
+  expect(bundled).toEqual([
+    'tencent-chat-api-rate-limits.json',
+    'tencent-chat-exporter-health.json',
+    'tencent-chat-rest-api-usage.json',
+  ])
   expect(configMaps.flatMap((c) => Object.keys(c.data ?? {})).sort()).toEqual(bundled)
   for (const configMap of configMaps) {
     expect(configMap.metadata.labels).toMatchObject({ grafana_dashboard: '1' })
@@ -392,6 +471,15 @@ describe('values.schema.json', () => {
     [{ grafanaDashboards: { labels: { grafana_dashboard: 1 } } }, /grafana_dashboard/],
     [{ webConfig: { basicAuth: { users: { prometheus: 'a plain password' } } } }, /users\/prometheus/],
     [{ webConfig: { tls: { minVersion: 'SSL3' } } }, /minVersion/],
+    [{ egress: { chatRestUrl: 'http://console.tim.qq.com' } }, /chatRestUrl/],
+    [{ egress: { chatRestUrl: 'https://console.tim.qq.com?sdkappid=1' } }, /chatRestUrl/],
+    // helm names a key with a slash as JSON Pointer writes it: openim~1sendmsg.
+    [{ egress: { limits: { sendmsg: 10 } } }, /invalid propertyName 'sendmsg'/],
+    [{ egress: { limits: { 'openim/sendmsg': 0 } } }, /egress\/limits\/openim~1sendmsg/],
+    [{ egress: { limits: { 'openim/sendmsg': '400' } } }, /egress\/limits\/openim~1sendmsg/],
+    [{ egress: { port: 0 } }, /port/],
+    [{ egress: { limit: {} } }, /limit/],
+    [{ networkPolicy: { restMeterNamespaces: ['Chat Backend'] } }, /restMeterNamespaces/],
   ])('refuses %j with a message naming the value', async (values, naming) => {
     const result = await helmTemplateResult({ values })
     expect(result.code).not.toBe(0)
@@ -409,6 +497,15 @@ describe('values.schema.json', () => {
     [{ ports: { callback: 9000, metrics: 9000 } }, 'ports.callback and ports.metrics must differ'],
     [{ terminationGracePeriodSeconds: 10 }, 'terminationGracePeriodSeconds must be greater'],
     [{ config: { extraEnv: [{ name: 'METRICS_PORT', value: '1' }] } }, 'config.extraEnv sets METRICS_PORT'],
+    [{ config: { extraEnv: [{ name: 'EGRESS_PORT', value: '1' }] } }, 'config.extraEnv sets EGRESS_PORT'],
+    [
+      { config: { extraEnv: [{ name: 'CHAT_REST_URL', value: 'https://x.example.com' }] } },
+      'config.extraEnv sets CHAT_REST_URL',
+    ],
+    [
+      { egress: { enabled: true, port: 10240 } },
+      'egress.port must differ from ports.callback and ports.metrics',
+    ],
     [{ webConfig: { tls: { enabled: true } } }, 'webConfig.tls.existingSecret is required'],
     [{ webConfig: { basicAuth: { enabled: true } } }, 'webConfig.basicAuth.users is required'],
     [
@@ -446,6 +543,26 @@ test('the notes print the callback URL to enter in the Chat console', async () =
   const defaults = await install('default-values.yaml')
   expect(defaults.stdout).toContain('No Ingress is enabled')
   expect(defaults.stdout).toContain('WARNING: no token is set')
+  expect(defaults.stdout).not.toContain('REST meter')
+}, 60_000)
+
+test("the notes print the REST meter's base URL for the app, and where it forwards", async () => {
+  const result = await helm([
+    'install',
+    RELEASE,
+    CHART_PATH,
+    '--namespace',
+    NAMESPACE,
+    '--dry-run=client',
+    '--values',
+    join(CHART_PATH, 'ci', 'rest-meter-values.yaml'),
+  ])
+  expect(result.code).toBe(0)
+  const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'))
+  expect(notes).toContain(`http://${RELEASE}-tencent-chat-exporter-rest-meter.${NAMESPACE}.svc:10241\n`)
+  expect(notes).toContain('to https://adminapisgp.im.qcloud.com and')
+  expect(notes).toContain('Per-API limits from egress.limits: 2 APIs')
+  expect(notes).toContain('admin UserSig over plain HTTP')
 }, 60_000)
 
 test('a change of basic auth users rolls the Pods, since the exporter reads the web configuration at start', async () => {

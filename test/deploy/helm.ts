@@ -5,12 +5,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { stringify } from 'yaml'
 import { CHART_DIR } from '../../scripts/chart-values.js'
+import { findTool } from '../helpers/tools.js'
 import { type KubeObject, parseObjects, REPO_ROOT } from './kustomize.js'
 
 const run = promisify(execFile)
 
-/** The helm binary the tests run: the one scripts/install-test-tools.sh builds, or $HELM. */
-export const HELM = process.env.HELM ?? '/usr/local/bin/helm'
 export const CHART_PATH = join(REPO_ROOT, CHART_DIR)
 export const RELEASE = 'chat-alarms'
 export const NAMESPACE = 'chat'
@@ -31,7 +30,7 @@ export interface HelmResult {
 /** Runs helm with HOME and its caches in a throw-away place, so that nothing on the machine leaks in. */
 export async function helm(args: string[]): Promise<HelmResult> {
   try {
-    const { stdout, stderr } = await run(HELM, args, {
+    const { stdout, stderr } = await run(findTool('helm'), args, {
       cwd: REPO_ROOT,
       maxBuffer: 16 * 1024 * 1024,
       timeout: 60_000,

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { parse, parseAllDocuments } from 'yaml'
+import { findTool } from '../helpers/tools.js'
 
 const run = promisify(execFile)
 
@@ -28,10 +29,8 @@ export const EXAMPLES = [
   'examples/proxy-mode',
   'examples/native-sidecar',
   'examples/metrics-tls',
+  'examples/rest-meter',
 ]
-
-/** The kustomize binary the tests run: the one scripts/install-test-tools.sh builds, or $KUSTOMIZE. */
-export const KUSTOMIZE = process.env.KUSTOMIZE ?? '/usr/local/bin/kustomize'
 
 /** Every directory under deploy/kubernetes that holds a kustomization.yaml, relative to it. */
 function findKustomizationFiles(dir = KUBERNETES_DIR): string[] {
@@ -58,28 +57,32 @@ export function findComponents(): string[] {
   return findKustomizationFiles().filter(isComponent)
 }
 
-/** What `kustomize build` printed: the objects, and its stderr (warnings, such as deprecated fields). */
+/** What `kustomize build` printed: the objects, its output as it is, and its stderr (warnings). */
 export interface Rendered {
   objects: KubeObject[]
+  yaml: string
   stderr: string
 }
 
 /** Renders a kustomization with the real kustomize, the way a user would. */
 export async function kustomizeBuild(dir: string): Promise<Rendered> {
-  const { stdout, stderr } = await run(KUSTOMIZE, ['build', resolve(KUBERNETES_DIR, dir)], {
+  const { stdout, stderr } = await run(findTool('kustomize'), ['build', resolve(KUBERNETES_DIR, dir)], {
     maxBuffer: 16 * 1024 * 1024,
     timeout: 30_000,
   })
-  return { objects: parseObjects(stdout), stderr }
+  return { objects: parseObjects(stdout), yaml: stdout, stderr }
 }
 
 export async function kustomize(dir: string): Promise<KubeObject[]> {
   return (await kustomizeBuild(dir)).objects
 }
 
-/** The objects of a multi-document YAML stream, without the empty documents. */
+/**
+ * The objects of a multi-document YAML stream, without the empty documents, read as kubectl, helm and
+ * the API server read them: YAML 1.1, where `defaultMode: 0444` is octal (292), not 444.
+ */
 export function parseObjects(yaml: string): KubeObject[] {
-  return parseAllDocuments(yaml)
+  return parseAllDocuments(yaml, { version: '1.1' })
     .map((document) => document.toJS() as KubeObject | null)
     .filter((object): object is KubeObject => object !== null)
 }

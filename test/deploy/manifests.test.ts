@@ -69,6 +69,7 @@ test('every example is a kustomization that the suite renders, and the sidecar a
       'components/proxy-mode',
       'components/native-sidecar',
       'components/metrics-tls',
+      'components/rest-meter',
     ]),
   )
 })
@@ -316,6 +317,53 @@ test('the proxy-mode example forwards to the app container over the Pod loopback
   expect(exporterConfig('examples/sidecar').config.upstream).toBeUndefined()
 })
 
+test("the rest-meter example points the app's Chat REST base URL at the meter, on the Pod's loopback", () => {
+  const { config, pod } = exporterConfig('examples/rest-meter')
+  const egress = config.egress
+  if (!egress) throw new Error('EGRESS_PORT is not set')
+  expect(egress.host).toBe('127.0.0.1')
+  expect(egress.chatRestUrl.href).toBe('https://adminapisgp.im.qcloud.com/')
+  const [app] = pod.appContainers
+  const baseUrl = new URL(
+    app?.env.find((v: { name: string }) => v.name === 'TENCENT_CHAT_REST_BASE_URL').value as string,
+  )
+  expect(baseUrl.protocol).toBe('http:')
+  expect(baseUrl.hostname).toBe('127.0.0.1')
+  expect(Number(baseUrl.port)).toBe(egress.port)
+  // The app's own ports and the exporter's never take the meter's.
+  const podPorts = [pod.exporter, ...pod.appContainers].flatMap((c) =>
+    (c.ports ?? []).map((p: Container) => p.containerPort),
+  )
+  expect(podPorts).not.toContain(egress.port)
+  // The limits the example lists, from the ConfigMap mounted as a folder (a change reaches the exporter).
+  expect(Object.fromEntries(config.apiLimitsFile?.limits ?? [])).toEqual({
+    'openim/sendmsg': 400,
+    'group_open_http_svc/send_group_msg': 300,
+  })
+  const mount = pod.exporter.volumeMounts.find((m: { mountPath: string }) =>
+    pod.exporter.env.some(
+      (v: { name: string; value?: string }) =>
+        v.name === 'API_LIMITS_FILE' && v.value?.startsWith(`${m.mountPath}/`),
+    ),
+  )
+  expect(mount?.subPath).toBeUndefined()
+  expect(mount?.readOnly).toBe(true)
+  // Without the Component the meter stays off.
+  expect(exporterConfig('examples/sidecar').config.egress).toBeUndefined()
+})
+
+test("the rest-meter example's app container meets the restricted Pod Security Standard too", () => {
+  const { pod } = exporterConfig('examples/rest-meter')
+  for (const app of pod.appContainers) {
+    expect(app.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    })
+  }
+})
+
 /** Writes a kustomization for "your own app" in a temporary folder, with two Deployments of yours. */
 function writeOverlay(name: string, kustomization: Record<string, unknown>): string {
   const overlay = join(root, name)
@@ -425,4 +473,38 @@ test('the metrics-tls Component switches a PodMonitor to HTTPS too, and combines
   const env = containerEnvironment(all, pod, pod.exporter, join(root, 'my-tls-pod'))
   expect(findObject(objects, 'PodMonitor').spec.podMetricsEndpoints[0].scheme).toBe('https')
   expectScrapeMatchesWebConfig(all, pod.exporter, webConfigOf(env))
+})
+
+test('the rest-meter Component combines with front-proxy mode and the native sidecar, and needs its limits ConfigMap', async () => {
+  const overlay = join(root, 'my-rest-meter-overlay')
+  writeOverlay('my-rest-meter-overlay', {
+    resources: ['my-app-deployment.yaml', fromOverlay(overlay, 'pod-monitor')],
+    components: [
+      fromOverlay(overlay, 'components/proxy-mode'),
+      fromOverlay(overlay, 'components/rest-meter'),
+      fromOverlay(overlay, 'components/native-sidecar'),
+    ],
+    configMapGenerator: [
+      {
+        name: 'tencent-chat-exporter',
+        literals: ['SDKAPPIDS=1400123456', 'UPSTREAM_URL=http://127.0.0.1:8080/tencent-chat/callback'],
+      },
+      { name: 'tencent-chat-exporter-api-limits', literals: ['api-limits.yaml={}'] },
+    ],
+    secretGenerator: [{ name: 'tencent-chat-exporter-token', literals: ['token=t0ken'] }],
+  })
+  const { objects, stderr } = await kustomizeBuild(overlay)
+  expect(stderr).toBe('')
+  for (const object of objects) validateObject(object)
+  const pod = findSidecarPod(objects)
+  expect(pod.native).toBe(true)
+  const { config } = exporterInPod(objects, join(root, 'my-rest-meter-pod'))
+  expect(config.egress?.port).toBe(10241)
+  expect(config.upstream?.url.port).toBe('8080')
+  expect(config.apiLimitsFile?.limits.size).toBe(0)
+  // The volume names the ConfigMap the user's kustomization generates, with its hash.
+  const volume = pod.podSpec.volumes.find((v: { configMap?: { name: string } }) =>
+    v.configMap?.name.startsWith('tencent-chat-exporter-api-limits-'),
+  )
+  expect(volume).toBeDefined()
 })

@@ -64,6 +64,9 @@ async function startPodExporter(rendered: KubeObject[], root: string, app: Serve
   if (config.metricsPort !== undefined && running.metricsPort !== undefined) {
     ports.set(config.metricsPort, running.metricsPort)
   }
+  if (config.egress !== undefined && running.egressPort !== undefined) {
+    ports.set(config.egress.port, running.egressPort)
+  }
   const port = (name: string | number) => {
     const number = containerPort(exporter, name)
     const local = ports.get(number)

@@ -5,9 +5,10 @@ import { REPO_ROOT } from './kustomize.js'
 
 export interface RunningExporter {
   child: ChildProcess
-  /** The ports it actually listens on, for the ones the manifest gave (PORT, METRICS_PORT). */
+  /** The ports it actually listens on, for the ones the manifest gave (PORT, METRICS_PORT, EGRESS_PORT). */
   callbackPort: number
   metricsPort: number | undefined
+  egressPort: number | undefined
   logs: Array<Record<string, unknown>>
   /** Sends SIGTERM and resolves with the exit code and how long the exit took. */
   stop(): Promise<{ code: number | null; ms: number }>
@@ -26,6 +27,8 @@ export async function runExporter(env: Record<string, string>): Promise<RunningE
       HOST: '127.0.0.1',
       PORT: '0',
       ...(env.METRICS_PORT !== undefined ? { METRICS_PORT: '0' } : {}),
+      // The REST meter on loopback too, whatever address the manifest gives it.
+      ...(env.EGRESS_PORT !== undefined ? { EGRESS_PORT: '0', EGRESS_HOST: '127.0.0.1' } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -48,13 +51,16 @@ export async function runExporter(env: Record<string, string>): Promise<RunningE
       reject(new Error(`exporter exited with ${code} before listening: ${stderr}`)),
     )
   })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  // Only a guard against a child left behind: a test file starts several exporters through tsx at once,
+  // which on a loaded machine takes a while; the file's hook timeout is what fails a slow start.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 110_000)
   try {
     const started = await listening
     return {
       child,
       callbackPort: started.port as number,
       metricsPort: started.metrics_port as number | undefined,
+      egressPort: portOfAddress((started.egress as { address?: string } | undefined)?.address),
       logs,
       stop: async () => {
         if (child.exitCode !== null) return { code: child.exitCode, ms: 0 }
@@ -68,4 +74,9 @@ export async function runExporter(env: Record<string, string>): Promise<RunningE
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** The port of a logged `host:port` address. */
+function portOfAddress(address: string | undefined): number | undefined {
+  return address === undefined ? undefined : Number(address.slice(address.lastIndexOf(':') + 1))
 }

@@ -55,6 +55,35 @@ test('proxy mode forwards other callbacks to the app container over loopback and
   expect(forwarded?.body).toBe(body)
 })
 
+test("the rest-meter example's meter answers at the base URL the app container is given", async () => {
+  const example = examples.of('examples/rest-meter')
+  const app = example.pod.appContainers[0]
+  const baseUrl = new URL(
+    app?.env.find((v: { name: string }) => v.name === 'TENCENT_CHAT_REST_BASE_URL').value as string,
+  )
+  const meter = example.url(Number(baseUrl.port), '')
+  // An app not in SDKAPPIDS: the meter's own refusal, so that nothing here leaves the machine for Chat.
+  const response = await fetch(
+    `${meter}/v4/openim/sendmsg?sdkappid=1400999999&identifier=admin&usersig=x&random=1`,
+    {
+      method: 'POST',
+      body: '{}',
+    },
+  )
+  expect(response.status).toBe(403)
+  const answer = (await response.json()) as { ErrorInfo: string }
+  expect(answer.ErrorInfo).toMatch(/^tencent-chat-exporter: sdkappid_not_allowed/)
+  const [scraped] = monitorTargets(example)
+  if (!scraped) throw new Error('no monitor endpoint')
+  const exposition = (await scrape(example.objects, scraped.endpoint, scraped.port)).body
+  expect(
+    sampleValue(exposition, 'tencent_chat_exporter_rejected_rest_requests_total', {
+      reason: 'sdkappid_not_allowed',
+    }),
+  ).toBe(1)
+  expect(sampleValue(exposition, 'tencent_chat_exporter_api_limits_file_last_reload_successful')).toBe(1)
+})
+
 describe.each(EXAMPLES)('%s, started from its rendered container spec', (dir) => {
   test('answers the liveness and readiness probes on the paths, ports and schemes of the manifest', async () => {
     await expectProbesAnswered(examples.of(dir))

@@ -64,9 +64,24 @@ export function metricsTlsSecret(): KubeObject {
   }
 }
 
+let egressProxyCa: KubeObject | undefined
+
+/** The CA of a TLS-intercepting egress proxy that ci/everything-values.yaml has the REST meter trust. */
+export function egressProxyCaSecret(): KubeObject {
+  if (egressProxyCa) return egressProxyCa
+  const dir = mkdtempSync(join(tmpdir(), 'tce-egress-ca-'))
+  try {
+    const ca = makeCa(dir, 'egress-proxy-ca')
+    egressProxyCa = secret('egress-proxy-ca', { 'proxy-ca.pem': readFileSync(ca.cert, 'utf8') })
+    return egressProxyCa
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 /** The rendered objects and the user's Secrets that they do not render themselves. */
 export function withUserSecrets(objects: KubeObject[]): KubeObject[] {
   const rendered = new Set(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name))
-  const user = [CALLBACK_TOKEN_SECRET, SCRAPE_AUTH_SECRET, metricsTlsSecret()]
+  const user = [CALLBACK_TOKEN_SECRET, SCRAPE_AUTH_SECRET, metricsTlsSecret(), egressProxyCaSecret()]
   return [...objects, ...user.filter((s) => !rendered.has(s.metadata.name))]
 }

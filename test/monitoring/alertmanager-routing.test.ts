@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { monitoringConfig } from '../../prometheus/config.js'
 import { alertRules, ruleGroups } from '../../prometheus/src/rules.js'
+import { findTool, pinnedRelease, runTool, toolVersion } from '../helpers/tools.js'
 import { alertmanagerConfigFile, readYaml } from './paths.js'
-import { findTool, pinnedRelease, runTool, toolVersion } from './tools.js'
 
 interface AlertmanagerConfig {
   route: { group_by: string[] }
@@ -73,5 +73,15 @@ describe('Alertmanager example configuration', () => {
     expect(inhibit?.target_matchers).toEqual(['alertname="TencentChatApiNearRateLimit"'])
     expect(inhibit?.equal).toEqual(['sdkappid', 'service_name', 'command'])
     expect(names.has('TencentChatApiOverRateLimit') && names.has('TencentChatApiNearRateLimit')).toBe(true)
+  })
+
+  it("inhibits the REST meter's near-limit warning while Chat throttles the same API", () => {
+    const names = new Set(alerts.map((rule) => rule.alert))
+    const inhibit = config.inhibit_rules.find((rule) =>
+      rule.source_matchers.includes('alertname="TencentChatRestThrottled"'),
+    )
+    expect(inhibit?.target_matchers).toEqual(['alertname="TencentChatRestApiNearLimit"'])
+    expect(inhibit?.equal).toEqual(['sdkappid', 'service_name', 'command'])
+    expect(names.has('TencentChatRestThrottled') && names.has('TencentChatRestApiNearLimit')).toBe(true)
   })
 })

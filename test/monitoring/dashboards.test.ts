@@ -9,9 +9,14 @@ const byUid = Object.fromEntries(Object.values(all).map((dashboard) => [dashboar
 
 describe('Grafana dashboards', () => {
   it('have stable uids, titles and tags', () => {
-    expect(Object.keys(byUid).sort()).toEqual(['tencent-chat-api-limits', 'tencent-chat-exporter-health'])
+    expect(Object.keys(byUid).sort()).toEqual([
+      'tencent-chat-api-limits',
+      'tencent-chat-exporter-health',
+      'tencent-chat-rest-usage',
+    ])
     expect(byUid['tencent-chat-api-limits']?.title).toBe('Tencent Chat / API rate limits')
     expect(byUid['tencent-chat-exporter-health']?.title).toBe('Tencent Chat exporter / health')
+    expect(byUid['tencent-chat-rest-usage']?.title).toBe('Tencent Chat / REST API usage')
     for (const dashboard of Object.values(all)) {
       expect(dashboard.tags).toEqual(expect.arrayContaining(['tencent-chat']))
     }
@@ -136,5 +141,99 @@ describe('Grafana dashboards', () => {
     )
     expect(expiring.length).toBeGreaterThanOrEqual(3)
     for (const panel of expiring) expect(panel.description, panel.title).toMatch(/below 80%/)
+  })
+
+  describe('REST API usage', () => {
+    const dashboard = byUid['tencent-chat-rest-usage'] as (typeof all)[string]
+    const panels = (dashboard.panels ?? []) as Array<{
+      title?: string
+      type: string
+      description?: string
+      targets?: Array<{ expr?: string }>
+      fieldConfig?: {
+        overrides: Array<{ matcher: { options: string }; properties: Array<{ id: string; value: unknown }> }>
+      }
+      options?: { sortBy?: Array<{ displayName: string; desc: boolean }> }
+    }>
+    const panel = (title: string) => {
+      const found = panels.find((candidate) => candidate.title === title)
+      if (!found) throw new Error(`no panel ${title}`)
+      return found
+    }
+
+    it('offers the datasource, job and SDKAppID variables', () => {
+      const variables = dashboard.templating?.list ?? []
+      expect(variables.map((variable: { name: string }) => variable.name)).toEqual([
+        'datasource',
+        'job',
+        'sdkappid',
+      ])
+      expect(variables[2]?.query).toBe(
+        'label_values(tencent_chat_rest_requests_total{job=~"$job"}, sdkappid)',
+      )
+    })
+
+    it("filters every query by job, and every query of an API's series by SDKAppID", () => {
+      for (const query of panelQueries(dashboard)) {
+        expect(query.expr, query.panel).toContain('job=~"$job"')
+        // In flight, the meter's refusals and the limits file's state have no app.
+        if (/tencent_chat_(rest|api)_/.test(query.expr) && !query.expr.includes('in_flight'))
+          expect(query.expr, query.panel).toContain('sdkappid=~"$sdkappid"')
+      }
+    })
+
+    it("lists the APIs busiest first, orange from the REST warning and red from Chat's alarm", () => {
+      const top = panel('Top APIs by peak utilisation')
+      expect(top.type).toBe('table')
+      expect(top.options?.sortBy).toEqual([{ displayName: 'Peak utilisation', desc: true }])
+      const override = top.fieldConfig?.overrides.find((o) => o.matcher.options === 'Peak utilisation')
+      const thresholds = override?.properties.find((property) => property.id === 'thresholds')?.value as
+        | { steps: Array<{ value: number | null }> }
+        | undefined
+      const steps = thresholds?.steps.map((step) => step.value)
+      expect(steps).toEqual([null, monitoringConfig.restNearLimitRatio, monitoringConfig.apiNearLimitRatio])
+      expect(steps).toEqual([null, 0.6, 0.8])
+    })
+
+    it('has the panels the REST meter is read through', () => {
+      const titles = panels.map((candidate) => candidate.title)
+      expect(titles).toEqual(
+        expect.arrayContaining([
+          'Top APIs by peak utilisation',
+          'Calls and peak per second against the limit',
+          'Error codes over time',
+          'Latency percentiles',
+          'Latency heatmap',
+          'Failures',
+          'In flight',
+        ]),
+      )
+      expect(panel('Latency heatmap').type).toBe('heatmap')
+      const limits = panel('Calls and peak per second against the limit').targets?.map((t) => t.expr) ?? []
+      expect(limits.some((expr) => expr?.includes('tencent_chat_api_known_limit_per_second'))).toBe(true)
+      expect(limits.some((expr) => expr?.includes('tencent_chat_rest_peak_requests_per_second'))).toBe(true)
+    })
+
+    it('marks throttled calls and firing alerts on the time series', () => {
+      const names = annotationQueries(dashboard).map((annotation) => annotation.annotation)
+      expect(names).toEqual(['TencentChat alerts', 'Throttled calls'])
+      const [, throttled] = annotationQueries(dashboard)
+      expect(throttled?.expr).toContain('error_code=~"60007|60011|')
+    })
+
+    it('says that the summed peaks of several meters are an upper bound', () => {
+      const peaked = panels.filter((candidate) =>
+        candidate.targets?.some((target) => (target.expr ?? '').includes('peak_requests_per_second')),
+      )
+      expect(peaked.length).toBeGreaterThanOrEqual(3)
+      for (const candidate of peaked.filter((p) => p.title !== 'Calls and peak per second against the limit'))
+        expect(candidate.description, candidate.title).toMatch(/upper bound/)
+    })
+
+    it('is linked from the rate-limit dashboard, keeping the time range and the variables', () => {
+      const links = (byUid['tencent-chat-api-limits']?.links ?? []) as Array<{ url?: string }>
+      const link = links.find((candidate) => candidate.url === '/d/tencent-chat-rest-usage')
+      expect(link).toMatchObject({ type: 'link', keepTime: true, includeVars: true })
+    })
   })
 })

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { monitoringConfig } from '../../prometheus/config.js'
+import { findTool, pinnedRelease, runTool } from '../helpers/tools.js'
 import { readYaml, repoRoot, rulesFile } from './paths.js'
-import { findTool, pinnedRelease, runTool } from './tools.js'
 
 interface Service {
   build?: string
@@ -14,14 +14,18 @@ interface Service {
   environment?: Record<string, string>
   volumes?: string[]
   ports?: string[]
+  depends_on?: Record<string, { condition: string }>
 }
 
 interface Compose {
   services: Record<string, Service>
+  volumes?: Record<string, unknown>
 }
 
 const compose = readYaml<Compose>(join(repoRoot, 'docker-compose.yml'))
 const services = compose.services
+/** Volumes that Compose makes and keeps (`docker compose down -v` removes them), by name. */
+const namedVolumes = new Set(Object.keys(compose.volumes ?? {}))
 
 /** The bind mounts of a service: host path (relative to the repository) and container path. */
 function mounts(service: string): Array<{ source: string; target: string }> {
@@ -59,8 +63,10 @@ describe('docker-compose demo stack', () => {
     expect(services.alertmanager?.image).toBe(`prom/alertmanager:v${pinnedRelease('ALERTMANAGER')}`)
   })
 
-  it('mounts only files and folders that exist', () => {
-    const all = Object.keys(services).flatMap((name) => mounts(name).map((mount) => ({ name, ...mount })))
+  it('mounts only files and folders that exist, and the volumes it declares', () => {
+    const all = Object.keys(services)
+      .flatMap((name) => mounts(name).map((mount) => ({ name, ...mount })))
+      .filter(({ source }) => !namedVolumes.has(source))
     expect(all.length).toBeGreaterThan(5)
     for (const { name, source } of all) {
       expect(source, `${name} mounts a path of the repository`).toMatch(/^\.\//)
@@ -138,6 +144,57 @@ describe('docker-compose demo stack', () => {
       '/app/src/auth/signature.ts',
     ]) {
       expect(existsSync(hostPathOf('simulator', file) as string), file).toBe(true)
+    }
+  })
+
+  it("forwards the exporter's REST meter to the fake Chat, trusting the certificate made for it", () => {
+    const exporter = services.exporter?.environment ?? {}
+    const chatUrl = new URL(exporter.CHAT_REST_URL ?? '')
+    expect(chatUrl.protocol).toBe('https:')
+    expect(chatUrl.hostname).toBe('fake-chat')
+    const fakeChat = services['fake-chat'] as Service
+    const args = fakeChat.command ?? []
+    expect(args).toContain('scripts/demo-chat.ts')
+    expect(args[args.indexOf('--port') + 1]).toBe(chatUrl.port)
+    // The certificate service writes the certificate into a volume that the exporter and the fake Chat mount.
+    const certificate = services['chat-certificate'] as Service
+    const [certificateVolume] = mounts('chat-certificate').filter(({ source }) => namedVolumes.has(source))
+    expect(certificate.command?.at(-1)).toBe(certificateVolume?.target)
+    expect(hostPathOf('chat-certificate', certificate.command?.[1] ?? '')).toBe(
+      join(repoRoot, 'scripts/simulator/make-demo-certificate.sh'),
+    )
+    const mountedAt = (service: string) =>
+      mounts(service).find(({ source }) => source === certificateVolume?.source)?.target
+    expect(exporter.CHAT_REST_CA_FILE).toBe(`${mountedAt('exporter')}/fake-chat.crt`)
+    expect(args[args.indexOf('--cert') + 1]).toBe(`${mountedAt('fake-chat')}/fake-chat.crt`)
+    expect(args[args.indexOf('--key') + 1]).toBe(`${mountedAt('fake-chat')}/fake-chat.key`)
+    for (const service of ['exporter', 'fake-chat'])
+      expect(services[service]?.depends_on?.['chat-certificate']).toEqual({
+        condition: 'service_completed_successfully',
+      })
+    // The demo limits file, mounted where API_LIMITS_FILE points.
+    expect(hostPathOf('exporter', exporter.API_LIMITS_FILE ?? '')).toBe(
+      join(repoRoot, 'scripts/simulator/demo-api-limits.yaml'),
+    )
+  })
+
+  it("runs the simulator's REST calls through the meter, signed with the fake Chat's key", () => {
+    const simulator = services.simulator as Service
+    const exporter = services.exporter as Service
+    const fakeChat = services['fake-chat'] as Service
+    const args = simulator.command ?? []
+    const restUrl = new URL(args[args.indexOf('--rest-url') + 1] ?? '')
+    expect(restUrl.hostname).toBe('exporter')
+    expect(restUrl.port).toBe(exporter.environment?.EGRESS_PORT)
+    // The simulator reaches the meter from its own container.
+    expect(exporter.environment?.EGRESS_HOST).toBe('0.0.0.0')
+    expect(simulator.environment?.CHAT_SECRET_KEY).toBe(fakeChat.environment?.CHAT_SECRET_KEY)
+    const chatArgs = fakeChat.command ?? []
+    expect(chatArgs[chatArgs.indexOf('--sdkappid') + 1]).toBe(exporter.environment?.SDKAPPIDS)
+    expect(simulator.depends_on?.['fake-chat']).toEqual({ condition: 'service_healthy' })
+    expect(exporter.ports).toContain(`127.0.0.1:${restUrl.port}:${restUrl.port}`)
+    for (const file of ['/app/scripts/demo-chat.ts', '/app/scripts/simulator/demo-chat.ts']) {
+      expect(existsSync(hostPathOf('fake-chat', file) as string), file).toBe(true)
     }
   })
 })

@@ -12,7 +12,16 @@ const tsx = join(repoRoot, 'node_modules/.bin/tsx')
 describe('scripts/generate-monitoring.ts', () => {
   // A copy of the sources in a temporary folder, so the test can make a file stale without touching the repository.
   const dir = mkdtempSync(join(tmpdir(), 'tce-generate-'))
-  for (const path of ['scripts', 'grafana', 'prometheus', 'alertmanager', 'package.json', 'tsconfig.json']) {
+  // src: the REST alerts take their error codes from src/rest-meter/rest-error-codes.ts.
+  for (const path of [
+    'scripts',
+    'grafana',
+    'prometheus',
+    'alertmanager',
+    'src',
+    'package.json',
+    'tsconfig.json',
+  ]) {
     cpSync(join(repoRoot, path), join(dir, path), { recursive: true })
   }
   // The copy resolves packages from the repository's node_modules.

@@ -58,6 +58,11 @@ describe('alert rule conventions', () => {
       TencentChatCallbackAuthenticationFailures: 'warning',
       TencentChatExporterDroppingAlerts: 'warning',
       TencentChatUpstreamFailing: 'critical',
+      TencentChatRestApiNearLimit: 'warning',
+      TencentChatRestThrottled: 'critical',
+      TencentChatRestUserSigRejected: 'critical',
+      TencentChatRestFailing: 'critical',
+      TencentChatRestLatencyHigh: 'warning',
     })
   })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { findPrometheus2x, findTool, pinnedRelease, runTool, toolVersion } from '../helpers/tools.js'
 import { promtoolTestFiles, readYaml, rulesFile } from './paths.js'
-import { findPrometheus2x, findTool, pinnedRelease, runTool, toolVersion } from './tools.js'
 
 interface RulesFile {
   groups: Array<{ rules: Array<{ alert?: string; record?: string }> }>

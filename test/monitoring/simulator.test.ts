@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseOptions, UsageError } from '../../scripts/simulator/options.js'
-import { groupQuotaAt, phaseAt, utilisationAt } from '../../scripts/simulator/pattern.js'
+import { groupQuotaAt, phaseAt, restUtilisationAt, utilisationAt } from '../../scripts/simulator/pattern.js'
 import { runSimulation } from '../../scripts/simulator/run.js'
 import { sampleValue } from '../helpers/callbacks.js'
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
@@ -31,6 +31,17 @@ describe('simulator pattern', () => {
     const second = steps.map((progress) => utilisationAt(progress, 1)).filter((u) => u !== undefined)
     expect(Math.max(...second)).toBeGreaterThan(0.9)
     expect(Math.max(...second)).toBeLessThan(1)
+  })
+
+  it("ramps the REST calls from 30% through the REST warning's 60%, spikes as the alarms, and falls back", () => {
+    const first = steps.map((progress) => restUtilisationAt(progress, 0))
+    const inPhase = (phase: string) => first.filter((_, index) => phaseAt(steps[index] as number) === phase)
+    expect(Math.min(...inPhase('ramp'))).toBeCloseTo(0.3)
+    expect(Math.max(...inPhase('ramp'))).toBeGreaterThan(0.6)
+    expect(Math.max(...inPhase('ramp'))).toBeLessThan(1)
+    expect(Math.min(...inPhase('spike'))).toBeGreaterThan(1)
+    expect(new Set(inPhase('recover'))).toEqual(new Set([0.3]))
+    expect(Math.max(...steps.map((progress) => restUtilisationAt(progress, 1)))).toBeLessThan(1)
   })
 
   it('drives the group quota past 90% before recovery', () => {
@@ -62,7 +73,19 @@ describe('simulator options', () => {
     })
   })
 
+  it('takes the REST meter URL and the secret key, from CHAT_SECRET_KEY too', () => {
+    const options = parseOptions(['--rest-url', 'http://127.0.0.1:10241'], { CHAT_SECRET_KEY: 'k' })
+    if (options === 'help') throw new Error('unexpected help')
+    expect(options.restUrl?.href).toBe('http://127.0.0.1:10241/')
+    expect(options.secretKey).toBe('k')
+    expect(options.identifier).toBe('administrator')
+    expect(options.restApis.map((api) => api.limit)).toEqual([20, 10, 10])
+    expect((parseOptions([], {}) as { restUrl: unknown }).restUrl).toBeUndefined()
+  })
+
   it.each([
+    [['--rest-url', 'http://127.0.0.1:10241']],
+    [['--rest-url', 'not a url', '--secret-key', 'k']],
     [['--duration', '100000']],
     [['--duration', '0']],
     [['--url', 'ftp://example.invalid/']],

@@ -8,7 +8,7 @@ import { startTool, type Tool, waitFor, waitReady } from '../e2e/support/process
 import { promQuery } from '../e2e/support/stack.js'
 import { alertBody, callbackUrl, SDKAPPID } from '../helpers/callbacks.js'
 import { freePort } from '../helpers/free-port.js'
-import { findTool } from '../monitoring/tools.js'
+import { findTool } from '../helpers/tools.js'
 import { type BuiltEntryPoint, type ExporterProcess, spawnExporter } from '../startup/exporter-process.js'
 import { makePki, type Pki } from './support/pki.js'
 

@@ -123,6 +123,34 @@ basicAuth:
 {{- end }}
 {{- end }}
 
+{{/* The REST meter's Service, and the base URL the app's Chat REST client must use. */}}
+{{- define "tencent-chat-exporter.restMeterName" -}}
+{{- printf "%s-rest-meter" (include "tencent-chat-exporter.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "tencent-chat-exporter.restMeterUrl" -}}
+{{- printf "http://%s.%s.svc:%d" (include "tencent-chat-exporter.restMeterName" .) .Release.Namespace (int64 .Values.egress.port) }}
+{{- end }}
+
+{{/* The ConfigMap that holds egress.limits (API_LIMITS_FILE). */}}
+{{- define "tencent-chat-exporter.apiLimitsName" -}}
+{{- printf "%s-api-limits" (include "tencent-chat-exporter.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The TCP port of an http(s) URL: its explicit port, else the scheme's (443 for https, 80 for http). An
+IPv6 host ("[::1]") without a port has colons but no port.
+*/}}
+{{- define "tencent-chat-exporter.urlPort" -}}
+{{- $url := urlParse . }}
+{{- $host := $url.host }}
+{{- if and (contains ":" $host) (not (hasSuffix "]" $host)) }}
+{{- last (splitList ":" $host) }}
+{{- else }}
+{{- ternary "443" "80" (eq $url.scheme "https") }}
+{{- end }}
+{{- end }}
+
 {{/*
 The job label the bundled rules and dashboards select: every monitor relabels its targets to it, since
 a ServiceMonitor's job would otherwise be the Service's name and a PodMonitor's "<namespace>/<name>".
@@ -160,7 +188,10 @@ combination stops the rendering with a message naming the values.
 {{- if and .Values.webConfig.basicAuth.enabled (or .Values.serviceMonitor.enabled .Values.podMonitor.enabled) (not .Values.webConfig.basicAuth.scrapeSecret) }}
 {{- fail "webConfig.basicAuth.scrapeSecret is required with webConfig.basicAuth.enabled and a monitor: the Secret with the username and password Prometheus scrapes with" }}
 {{- end }}
-{{- $reserved := list "PORT" "METRICS_PORT" "HOST" "CALLBACK_PATH" "SDKAPPIDS" "ALERT_TTL_SECONDS" "MAX_SERIES" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_SECONDS" "CALLBACK_TOKEN" "CALLBACK_TOKEN_FILE" "UPSTREAM_URL" "UPSTREAM_TIMEOUT_MS" "UPSTREAM_FAILURE_POLICY" "UPSTREAM_FORWARD_ALERTS" "WEB_CONFIG_FILE" }}
+{{- if and .Values.egress.enabled (or (eq (int .Values.egress.port) (int .Values.ports.callback)) (eq (int .Values.egress.port) (int .Values.ports.metrics))) }}
+{{- fail "egress.port must differ from ports.callback and ports.metrics: the REST meter listens on its own port" }}
+{{- end }}
+{{- $reserved := list "PORT" "METRICS_PORT" "HOST" "CALLBACK_PATH" "SDKAPPIDS" "ALERT_TTL_SECONDS" "MAX_SERIES" "LOG_LEVEL" "SHUTDOWN_TIMEOUT_SECONDS" "CALLBACK_TOKEN" "CALLBACK_TOKEN_FILE" "UPSTREAM_URL" "UPSTREAM_TIMEOUT_MS" "UPSTREAM_FAILURE_POLICY" "UPSTREAM_FORWARD_ALERTS" "WEB_CONFIG_FILE" "EGRESS_PORT" "EGRESS_HOST" "CHAT_REST_URL" "CHAT_REST_CA_FILE" "API_LIMITS_FILE" }}
 {{- range .Values.config.extraEnv }}
 {{- if has .name $reserved }}
 {{- fail (printf "config.extraEnv sets %s, which the chart sets from its own values: use those instead" .name) }}

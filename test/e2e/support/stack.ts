@@ -6,8 +6,8 @@ import { withReceiverUrls } from '../../../alertmanager/src/receiver-urls.js'
 import { monitoringConfig } from '../../../prometheus/config.js'
 import { freePort } from '../../helpers/free-port.js'
 import { startExporter, type TestExporter } from '../../helpers/start-exporter.js'
+import { findTool } from '../../helpers/tools.js'
 import { alertmanagerConfigFile, rulesFile } from '../../monitoring/paths.js'
-import { findTool } from '../../monitoring/tools.js'
 import { startTool, type Tool, waitReady } from './processes.js'
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js'
 
@@ -25,13 +25,20 @@ export interface Stack {
   stop(): Promise<void>
 }
 
+export interface StackOptions {
+  /** Starts the exporter to scrape; by default one with the E2E token and SDKAppID, logging at debug. */
+  startExporter?: () => Promise<TestExporter>
+  /** The rules Prometheus evaluates; by default the bundled rules file. */
+  rulesFile?: string
+}
+
 /**
  * The monitoring bundle on real tools, all on loopback: the exporter (in this process), Prometheus
  * scraping it every second with the bundled rules evaluated every second, and Alertmanager with the
  * bundled routing delivering to a webhook receiver in this process. The exporter logs at debug, so its
  * `logs` show each scrape's Accept header and the format it answered.
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'tce-e2e-'))
   const tools: Tool[] = []
   let exporter: TestExporter | undefined
@@ -45,9 +52,10 @@ export async function startStack(): Promise<Stack> {
 
   try {
     webhook = await startWebhookReceiver()
-    exporter = await startExporter({
-      config: { callbackToken: E2E_TOKEN, sdkAppIds: new Set([E2E_SDKAPPID]), logLevel: 'debug' },
-    })
+    exporter = await (options.startExporter?.() ??
+      startExporter({
+        config: { callbackToken: E2E_TOKEN, sdkAppIds: new Set([E2E_SDKAPPID]), logLevel: 'debug' },
+      }))
 
     const alertmanagerPort = await freePort()
     const alertmanagerConfig = join(dir, 'alertmanager.yml')
@@ -76,7 +84,7 @@ export async function startStack(): Promise<Stack> {
       prometheusConfig,
       stringify({
         global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        rule_files: [rulesFile],
+        rule_files: [options.rulesFile ?? rulesFile],
         alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${alertmanagerPort}`] }] }] },
         scrape_configs: [
           { job_name: monitoringConfig.jobName, static_configs: [{ targets: [exporterTarget] }] },
