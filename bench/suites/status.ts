@@ -1,3 +1,5 @@
+import { once } from 'node:events'
+import { Worker } from 'node:worker_threads'
 import { Client, Pool } from 'undici'
 import type { Builds } from '../lib/build.js'
 import { type Api, alertRequests, apiCatalog, sdkAppIdsFor, signedPath } from '../lib/callbacks.js'
@@ -121,14 +123,66 @@ async function fillOtherCaps(base: string, app: Api, groupApps: string[], count:
   }
 }
 
+/**
+ * The flood's readers, on an event loop of their own (a worker thread): reading megabytes of answers
+ * on the event loop that times the callbacks would delay their timings by its own work. Each reader
+ * asks for its path on a new connection and reads the answer to its end, back to back, for `ms`.
+ */
+const READERS_WORKER = `
+const { request } = require('node:http')
+const { parentPort, workerData } = require('node:worker_threads')
+const { base, paths, readers, ms } = workerData
+const reads = paths.map((path) => ({ path, count: 0, bytes: 0 }))
+const until = performance.now() + ms
+const read = (path) =>
+  new Promise((resolve, reject) => {
+    const req = request(base + path, { agent: false }, (res) => {
+      let bytes = 0
+      res.on('data', (chunk) => { bytes += chunk.length })
+      res.on('end', () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(path + ' answered ' + res.statusCode))))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+Promise.all(
+  Array.from({ length: readers }, async (_, i) => {
+    const entry = reads[i % reads.length]
+    while (performance.now() < until) {
+      entry.bytes = await read(entry.path)
+      entry.count += 1
+    }
+  }),
+).then(() => parentPort.postMessage({ reads }), (error) => parentPort.postMessage({ error: String(error) }))
+`
+
+async function readInAWorker(
+  base: string,
+  readers: number,
+  ms: number,
+): Promise<Array<{ path: string; count: number; bytes: number }>> {
+  const worker = new Worker(READERS_WORKER, { eval: true, workerData: { base, paths: PATHS, readers, ms } })
+  try {
+    const [message] = (await once(worker, 'message')) as [
+      { reads?: Array<{ path: string; count: number; bytes: number }>; error?: string },
+    ]
+    if (message.error !== undefined || message.reads === undefined) {
+      throw new Error(`status flood readers: ${message.error}`)
+    }
+    return message.reads
+  } finally {
+    await worker.terminate()
+  }
+}
+
 /** Callbacks a second during the flood's two phases, evenly paced, as Chat sends them. */
 const FLOOD_CALLBACK_RATE = 100
 
 /**
  * Callbacks at an even pace (FLOOD_CALLBACK_RATE a second on 16 keep-alive connections) for
  * `floodSeconds` with nothing else going on, then as long again while `floodReaders` clients read the
- * page and the JSON (half each), each read on a new connection, back to back: the callbacks' p50 and p99
- * in each phase.
+ * page and the JSON (half each), each read on a new connection, back to back, from a worker thread: the
+ * callbacks' p50 and p99 in each phase.
  */
 async function flood(base: string, pid: number, apis: Api[], options: StatusOptions): Promise<FloodFigures> {
   const callbacks = () =>
@@ -142,17 +196,9 @@ async function flood(base: string, pid: number, apis: Api[], options: StatusOpti
   const quiet = await callbacks()
   const floodFrom = performance.now()
   const cpuFrom = cpuSeconds(pid)
-  const reads = PATHS.map((path) => ({ path, count: 0, bytes: 0 }))
-  const [flooded] = await Promise.all([
+  const [flooded, reads] = await Promise.all([
     callbacks(),
-    ...Array.from({ length: options.floodReaders }, async (_, i) => {
-      const read = reads[i % PATHS.length] as (typeof reads)[number]
-      while (performance.now() - floodFrom < options.floodSeconds * 1000) {
-        const answer = await get(base, read.path)
-        read.count += 1
-        read.bytes = answer.bytes
-      }
-    }),
+    readInAWorker(base, options.floodReaders, options.floodSeconds * 1000),
   ])
   const floodTo = performance.now()
   const cpuTo = cpuSeconds(pid)
@@ -272,7 +318,7 @@ export function renderStatusMarkdown(figures: StatusFigures): string[] {
 function renderFloodMarkdown(flood: FloodFigures | undefined): string[] {
   if (flood === undefined) return []
   return [
-    `**Status page flood**: ${flood.caps.apis} APIs, ${flood.caps.groupQuotaApps} group-quota apps and ${flood.caps.commands} callback commands tracked; callbacks at ${flood.callbacksPerSecond}/s on 16 connections for ${flood.seconds} s alone, then ${flood.seconds} s more while ${flood.readers} clients read \`/\` and \`/api/v1/status\` (half each, a new connection per read, back to back).`,
+    `**Status page flood**: ${flood.caps.apis} APIs, ${flood.caps.groupQuotaApps} group-quota apps and ${flood.caps.commands} callback commands tracked; callbacks at ${flood.callbacksPerSecond}/s on 16 connections for ${flood.seconds} s alone, then ${flood.seconds} s more while ${flood.readers} clients read \`/\` and \`/api/v1/status\` (half each, a new connection per read, back to back, on an event loop of their own).`,
     '',
     '| callbacks | p50 ms | p99 ms | answered |',
     '| --------- | -----: | -----: | -------: |',
