@@ -91,14 +91,6 @@ function version(): string {
   return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
 }
 
-/** Whether the front-proxy mode is in this version of the exporter (the code that starts it wires it). */
-function hasProxyMode(): boolean {
-  return ['src/start.ts', 'src/main.ts'].some((file) => {
-    const path = join(ROOT, file)
-    return existsSync(path) && readFileSync(path, 'utf8').includes('createUpstreamResponder')
-  })
-}
-
 /** Replaces the generated part of BENCHMARKS.md, between its two markers, with this run's tables. */
 function refreshBenchmarksMd(markdown: string): void {
   if (!existsSync(BENCHMARKS_MD)) return
@@ -162,20 +154,16 @@ async function main(): Promise<void> {
   }
   let proxy: BenchResults['proxy']
   if (suites.has('proxy')) {
-    if (hasProxyMode()) {
-      log('proxy mode: upstream directly and through the exporter')
-      proxy = await benchProxy({
-        builds,
-        rounds: quick ? 1 : 5,
-        roundSeconds: quick ? 1 : 8,
-        warmupSeconds: quick ? 0.5 : 2,
-        connections: 8,
-        rate: 1000,
-        log,
-      })
-    } else {
-      proxy = { skipped: 'this version of the exporter has no front-proxy mode (UPSTREAM_URL)' }
-    }
+    log('proxy mode: upstream directly and through the exporter')
+    proxy = await benchProxy({
+      builds,
+      rounds: quick ? 1 : 5,
+      roundSeconds: quick ? 1 : 8,
+      warmupSeconds: quick ? 0.5 : 2,
+      connections: 8,
+      rate: 1000,
+      log,
+    })
   }
   let status: BenchResults['status']
   if (suites.has('status')) {
@@ -185,6 +173,8 @@ async function main(): Promise<void> {
       apis: 2000,
       requests: quick ? 3 : 20,
       stallSeconds: PLAN.stallSeconds,
+      floodReaders: 60,
+      floodSeconds: quick ? 1 : 10,
       log,
     })
   }

@@ -180,6 +180,7 @@ export async function measureStalledReaders(options: StalledReadersOptions): Pro
     let connections = serverConnections(port, peers)
     let mostOpen = 0
     let firstClosedMs: number | undefined
+    let zeroSeen = false
     // Until the readers have connected and the exporter has closed them all.
     while (performance.now() - started < followMs) {
       await sleep(250)
@@ -190,7 +191,12 @@ export async function measureStalledReaders(options: StalledReadersOptions): Pro
       if (firstClosedMs === undefined && connections.open < mostOpen) {
         firstClosedMs = performance.now() - started
       }
-      if (connections.open === 0 && performance.now() - started > 1000) break
+      // Twice in a row: /proc/net/tcp is read in pieces, and a line can slip past a read while other
+      // connections change state.
+      if (connections.open === 0 && performance.now() - started > 1000) {
+        if (zeroSeen) break
+        zeroSeen = true
+      } else zeroSeen = false
     }
     const allClosedMs = connections.open === 0 ? performance.now() - started : undefined
     const rssAfterMiB = await settledRss(child)

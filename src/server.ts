@@ -1,14 +1,16 @@
 import { once } from 'node:events'
 import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import { Server as TlsServer } from 'node:tls'
 import type Koa from 'koa'
 
 /**
  * Timeouts for the listeners. Chat keeps callback connections alive between callbacks, so idle
  * keep-alive connections are held for longer than a typical client's idle timeout (a server that
  * closes first races with the client's next request); slow or stalled clients are cut off early:
- * 10 s for the headers and 30 s for the whole request, counted from the request's first byte (a new
- * connection that sends nothing counts as a request whose headers are late).
+ * 10 s for the headers and 30 s for the whole request, counted from the request's first byte, and a
+ * new connection must have sent a whole request head within 10 s of being accepted (of its TLS
+ * handshake, on a TLS listener), whether or not bytes arrive meanwhile.
  */
 export const SERVER_TIMEOUTS = {
   keepAliveTimeoutMs: 65_000,
@@ -21,6 +23,42 @@ export const SERVER_TIMEOUTS = {
    */
   connectionsCheckingIntervalMs: 250,
 } as const
+
+/** What Node answers a request whose headers are late, sent the same way for a silent connection. */
+const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n'
+
+/**
+ * Cuts every new connection of `server` whose first request head is not complete `timeoutMs` after
+ * the connection was accepted (after the handshake, on a TLS server: the handshake has its own
+ * timeout), whether it sent nothing, half a request line or part of a head, trickled or not. Node's
+ * own `headersTimeout` counts only for a connection its parser is tracking, which not every Node
+ * version does from the first moment of a connection; this does not depend on it. Keep-alive
+ * connections idle between requests are left to `keepAliveTimeout`. Costs one timer per connection
+ * and a map lookup per request. `listen` applies it to every server it makes.
+ */
+export function cutConnectionsWithoutHead(server: Server, timeoutMs: number): void {
+  const waiting = new WeakMap<Socket, NodeJS.Timeout>()
+  const accepted = (socket: Socket) => {
+    const timer = setTimeout(() => {
+      waiting.delete(socket)
+      if (socket.destroyed) return
+      if (socket.writable && socket.bytesWritten === 0) socket.write(REQUEST_TIMEOUT_ANSWER)
+      socket.destroy()
+    }, timeoutMs).unref()
+    waiting.set(socket, timer)
+    socket.once('close', () => {
+      clearTimeout(timer)
+      waiting.delete(socket)
+    })
+  }
+  server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', accepted)
+  server.on('request', (req: { socket: Socket }) => {
+    const timer = waiting.get(req.socket)
+    if (timer === undefined) return
+    clearTimeout(timer)
+    waiting.delete(req.socket)
+  })
+}
 
 /** Makes the server for a listener; WEB_CONFIG_FILE's TLS brings an HTTPS one (src/web-config). */
 export type ServerFactory = (options: ServerOptions, handler: RequestListener) => Server
@@ -35,7 +73,10 @@ export function listen(
   return listenWith(app.callback(), port, host, createTlsServer)
 }
 
-/** Starts an HTTP (or HTTPS) server for a plain request listener (the REST meter's), with the same timeouts. */
+/**
+ * Starts an HTTP (or HTTPS) server for a plain request listener (the REST meter's), with the same
+ * timeouts and the same cut of connections without a request head.
+ */
 export async function listenWith(
   handler: RequestListener,
   port: number,
@@ -47,6 +88,7 @@ export async function listenWith(
   server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs
   server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs
   server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs
+  cutConnectionsWithoutHead(server, SERVER_TIMEOUTS.headersTimeoutMs)
   server.listen(port, host)
   await once(server, 'listening')
   return server

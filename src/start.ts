@@ -11,7 +11,7 @@ import { type Config, ConfigError, loadConfig, type UpstreamConfig } from './con
 import { createLogger, type Logger } from './logging/logger.js'
 import { closeGracefully, listen, portOf } from './server.js'
 import { VERSION } from './version.js'
-import { describeWebConfig } from './web-config/summary.js'
+import { describeWebConfig, webConfigWarnings } from './web-config/summary.js'
 import { tlsServerFactory } from './web-config/tls-server.js'
 
 function readConfig(): Config {
@@ -42,6 +42,7 @@ function warnAboutOpenDoors(config: Config, logger: Logger): void {
       'callback authentication is off (no CALLBACK_TOKEN or CALLBACK_TOKEN_FILE): anyone who can reach the callback URL can send alerts',
     )
   }
+  for (const warning of config.webConfig ? webConfigWarnings(config.webConfig) : []) logger.warn(warning)
 }
 
 /**

@@ -80,6 +80,12 @@ export async function benchProxy(options: ProxyOptions): Promise<ProxyResult> {
       sdkAppIds: SDKAPPID,
       env: { UPSTREAM_URL: `${upstream.url}${UPSTREAM_PATH}` },
     })
+    // The exporter says which mode it runs in: a build that ignored UPSTREAM_URL would answer the
+    // callbacks itself, and the figures would measure nothing of the forwarding.
+    const status = (await (await fetch(`${exporter.url}/api/v1/status`)).json()) as { mode?: string }
+    if (status.mode !== 'front_proxy') {
+      throw new Error(`proxy: the exporter started with UPSTREAM_URL runs in mode ${String(status.mode)}`)
+    }
     const paths = {
       direct: { url: upstream.url, path: UPSTREAM_PATH },
       proxied: { url: exporter.url, path: CALLBACK_PATH },

@@ -48,6 +48,10 @@ export function createBodyReader(limitBytes: number) {
       if (encoding === 'identity') await parse(ctx, next)
       else await Promise.race([parse(ctx, next), wireGuard(ctx.req, limitBytes)])
     } catch (error) {
+      // Reading stopped before the body's end (a gzip body that does not decode, one over the limit):
+      // the rest would never be read, and the next request on this connection would wait behind it
+      // until the request timeout. The answer closes the connection instead.
+      if (!ctx.req.complete) ctx.set('Connection', 'close')
       throw asRejection(error, limitBytes, encoding)
     }
     if (ctx.request.rawBody === '') throw new CallbackRejection('malformed_json', 'the body is empty')
@@ -134,7 +138,8 @@ function asRejection(error: unknown, limitBytes: number, encoding: BodyEncoding)
   if (error instanceof SyntaxError) {
     if (typeof body === 'string' && body.trim() === '')
       return new CallbackRejection('malformed_json', 'the body is empty')
-    return new CallbackRejection('malformed_json', error.message)
+    // V8's message repeats a piece of the body: quoted like any input repeated in an answer.
+    return new CallbackRejection('malformed_json', `the body is not JSON: ${quoteForMessage(error.message)}`)
   }
   if (typeof code === 'string' && code.startsWith('Z_')) {
     return new CallbackRejection('malformed_json', `the body could not be decoded as ${encoding}: ${message}`)

@@ -5,18 +5,23 @@ import type { Logger } from '../logging/logger.js'
 
 /**
  * How long a client gets to take a large answer (`/metrics`, the status page): a grace period plus the
- * time to receive the answer at a slow link's pace. Prometheus asks for gzip (43 KiB at 2,000 tracked
- * APIs): about 5.3 s, more than its own default scrape timeout of 10 s only from 640 KiB up. An
- * uncompressed 2,000-API exposition (1.2 MiB) gets about 14 s. A normal scrape of the largest
- * exposition takes well under a second.
+ * time to receive the answer at a slow link's pace, at most `maxMs`. Prometheus asks for gzip (43 KiB
+ * at 2,000 tracked APIs): about 5.3 s, more than its own default scrape timeout of 10 s only from
+ * 640 KiB up. An uncompressed 2,000-API exposition (1.2 MiB) gets about 14 s. No scraper waits a
+ * minute (Prometheus's `scrape_timeout` is at most its interval), so the largest answers (12 MB at
+ * 20,000 APIs would get 96 s at the pace) get the cap. A normal scrape of the largest exposition takes
+ * well under a second.
  */
 export const SEND_DEADLINE = {
   graceMs: 5_000,
   minBytesPerSecond: 128 * 1024,
+  maxMs: 60_000,
 } as const
 
-export function sendDeadlineMs(bytes: number, limits: typeof SEND_DEADLINE = SEND_DEADLINE): number {
-  return limits.graceMs + Math.ceil((bytes / limits.minBytesPerSecond) * 1000)
+export type SendDeadlineLimits = { graceMs: number; minBytesPerSecond: number; maxMs: number }
+
+export function sendDeadlineMs(bytes: number, limits: SendDeadlineLimits = SEND_DEADLINE): number {
+  return Math.min(limits.maxMs, limits.graceMs + Math.ceil((bytes / limits.minBytesPerSecond) * 1000))
 }
 
 function byteLength(body: unknown): number {
@@ -47,7 +52,7 @@ function endButKeepOpen(socket: Socket): void {
  * never reuse such a connection, so the reset cannot race with a next request; Prometheus opens a
  * new connection for each scrape.
  */
-export function sendDeadline(logger: Logger, limits: typeof SEND_DEADLINE = SEND_DEADLINE) {
+export function sendDeadline(logger: Logger, limits: SendDeadlineLimits = SEND_DEADLINE) {
   const cutLogs = createLogThrottle({ windowMs: 60_000, burst: 5 })
 
   return async function boundSend(ctx: Context, next: Next): Promise<void> {

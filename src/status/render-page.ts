@@ -1,16 +1,22 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { UpstreamOutcome } from '../proxy/upstream-recorder.js'
 import { formatAgo, formatDuration, formatIso, formatNumber, formatPercent } from './format.js'
 import { Html, html } from './html.js'
 import {
   type ApiStatus,
+  type CallbackStatus,
   type GroupQuotaStatus,
+  type RejectionStatus,
   STATUS_JSON_PATH,
   type StatusDocument,
+  type Utilization,
 } from './status-data.js'
 import { STATUS_STYLE } from './style.js'
 
-/** At most this many APIs (and apps) are listed on the page; all of them are in /api/v1/status. */
+/** At most this many rows of a table are on the page; all of them are in /api/v1/status, a page at a time. */
 export const PAGE_ROWS = 100
+/** Rows rendered in one turn of the event loop: callbacks are answered between slices. */
+export const ROWS_PER_SLICE = 25
 
 /** What the page says besides the status document: how this exporter is set up. */
 export interface PageContext {
@@ -37,11 +43,12 @@ const when = (seconds: number, nowMs: number) =>
   html`<time datetime="${formatIso(seconds * 1000)}" title="${formatIso(seconds * 1000)}">${formatAgo(seconds * 1000, nowMs)}</time>`
 
 /** The utilisation as a number and a bar: amber from 80% (Chat's alarm threshold), red and striped past 100%. */
-function utilisation(ratio: number | null): Html {
-  if (ratio === null) return html`<span class="muted">–</span>`
+function utilisation(value: Utilization): Html {
+  if (value === null) return html`<span class="muted">–</span>`
+  const ratio = value === '+Inf' ? Infinity : value
   const level = ratio > 1 ? 'over' : ratio >= 0.8 ? 'warn' : ''
   const width = Math.round(Math.min(ratio, 1) * 20) * 5
-  return html`<span class="pct ${level}">${formatPercent(ratio)}</span><span class="bar"><span class="fill w${width} ${level}"></span></span>${
+  return html`<span class="pct ${level}">${value === '+Inf' ? '+Inf' : formatPercent(ratio)}</span><span class="bar"><span class="fill w${width} ${level}"></span></span>${
     ratio > 1 ? html` <span class="tag bad">over limit</span>` : ''
   }`
 }
@@ -51,9 +58,7 @@ const state = (live: boolean, ttlSeconds: number) =>
     ? html`<span class="tag live" title="alerted within the last ${ttlSeconds} s">live</span>`
     : html`<span class="tag expired" title="no alert for ${ttlSeconds} s: below 80% of its limit since">expired</span>`
 
-function apiRows(apis: readonly ApiStatus[], context: PageContext): Html {
-  return html`${apis.slice(0, PAGE_ROWS).map(
-    (api) => html`<tr class="${api.live ? 'live' : 'expired'}">
+const apiRow = (api: ApiStatus, context: PageContext) => html`<tr class="${api.live ? 'live' : 'expired'}">
 <td class="mono">v4/${api.service_name}/${api.command}</td>
 <td class="mono" data-label="app">${api.sdkappid}</td>
 <td class="num" data-label="QPS">${formatNumber(api.requests_per_second)}</td>
@@ -63,13 +68,12 @@ function apiRows(apis: readonly ApiStatus[], context: PageContext): Html {
 <td data-label="last">${when(api.last_alert_timestamp_seconds, context.nowMs)}</td>
 <td>${state(api.live, context.alertTtlSeconds)}</td>
 </tr>
-`,
-  )}`
-}
+`
 
-function groupRows(apps: readonly GroupQuotaStatus[], context: PageContext): Html {
-  return html`${apps.slice(0, PAGE_ROWS).map(
-    (app) => html`<tr class="${app.live ? 'live' : 'expired'}">
+const groupRow = (
+  app: GroupQuotaStatus,
+  context: PageContext,
+) => html`<tr class="${app.live ? 'live' : 'expired'}">
 <td class="mono">${app.sdkappid}</td>
 <td class="num" data-label="net increase">${formatNumber(app.daily_net_increase)}</td>
 <td class="num" data-label="quota">${formatNumber(app.daily_quota)}</td>
@@ -78,14 +82,58 @@ function groupRows(apps: readonly GroupQuotaStatus[], context: PageContext): Htm
 <td data-label="last">${when(app.last_alert_timestamp_seconds, context.nowMs)}</td>
 <td>${state(app.live, context.alertTtlSeconds)}</td>
 </tr>
-`,
-  )}`
-}
+`
+
+const callbackRow = (entry: CallbackStatus, context: PageContext) =>
+  html`<tr><td class="mono">${entry.callback_command}</td><td class="num" data-label="accepted">${formatNumber(entry.accepted_total)}</td><td data-label="last">${when(entry.last_received_timestamp_seconds, context.nowMs)}</td></tr>
+`
+
+const rejectionRow = (entry: RejectionStatus, context: PageContext) =>
+  html`<tr><td class="mono">${entry.reason}</td><td class="num" data-label="rejected">${formatNumber(entry.total)}</td><td data-label="last">${
+    entry.last_timestamp_seconds === null ? '' : when(entry.last_timestamp_seconds, context.nowMs)
+  }</td><td class="detail mono">${entry.last_detail}</td></tr>
+`
 
 const more = (count: number, what: string, context: PageContext) =>
   count > PAGE_ROWS
-    ? html`<p class="more muted">and ${formatNumber(count - PAGE_ROWS)} more ${what}, in <a href="${STATUS_JSON_PATH}">${STATUS_JSON_PATH}</a> and <a href="${context.metricsPath}">${context.metricsPath}</a>.</p>`
+    ? html`<p class="more muted">and ${formatNumber(count - PAGE_ROWS)} more ${what}, in <a href="${STATUS_JSON_PATH}">${STATUS_JSON_PATH}</a> and <a href="${context.metricsPath}">${context.metricsPath}</a>.</p>
+`
     : ''
+
+/**
+ * A table of the page: its head, then its first PAGE_ROWS rows ROWS_PER_SLICE at a time, then how many
+ * more there are. Each piece is rendered when the page's writer asks for it.
+ */
+function* table<T>(options: {
+  head: Html
+  rows: readonly T[]
+  row: (entry: T) => Html
+  /** What the rows are, for "and N more …". */
+  what: string
+  context: PageContext
+}): Generator<Html> {
+  const { rows, row } = options
+  yield html`<div class="scroll"><table class="cards">
+<thead>${options.head}</thead>
+<tbody>
+`
+  const shown = Math.min(rows.length, PAGE_ROWS)
+  for (let from = 0; from < shown; from += ROWS_PER_SLICE) {
+    const slice: Html[] = []
+    for (let i = from; i < Math.min(from + ROWS_PER_SLICE, shown); i += 1) slice.push(row(rows[i] as T))
+    yield html`${slice}`
+  }
+  yield html`</tbody>
+</table></div>
+${more(rows.length, options.what, options.context)}`
+}
+
+/**
+ * A part of the page below its summary, as the pieces it is written in: a heading, then a table a few
+ * rows at a time (`table`). The page is PAGE_SECTIONS in order; a new part of the page is one more
+ * generator there.
+ */
+export type PageSection = (doc: StatusDocument, context: PageContext) => Iterable<Html>
 
 function header(doc: StatusDocument, context: PageContext): Html {
   const auth = context.authentication
@@ -149,10 +197,93 @@ function callbackUrlHint(context: PageContext): Html {
   }. A new URL takes about two minutes to take effect.</p></div>`
 }
 
-/** `GET /`: the status page, rendered on the server; no script, no external asset. */
-export function renderStatusPage(doc: StatusDocument, context: PageContext): string {
+function* apisSection(doc: StatusDocument, context: PageContext): Generator<Html> {
+  yield html`
+<h2 id="apis">APIs <span class="muted">(${formatNumber(doc.apis.length)} tracked of at most ${formatNumber(context.maxSeries)}; live for ${context.alertTtlSeconds} s after each alert)</span></h2>
+`
+  if (doc.apis.length === 0) {
+    yield html`<p class="empty">No <code>Alert.RequestOverLimit</code> yet: Chat sends one when an API passes 80% of its frequency limit.</p>
+`
+    return
+  }
+  yield* table({
+    head: html`<tr><th>API</th><th>app</th><th class="num">QPS</th><th class="num">limit</th><th>utilisation</th><th class="num">alerts</th><th>last alert</th><th>state</th></tr>`,
+    rows: doc.apis,
+    row: (api) => apiRow(api, context),
+    what: 'APIs',
+    context,
+  })
+}
+
+function* groupQuotaSection(doc: StatusDocument, context: PageContext): Generator<Html> {
+  yield html`
+<h2 id="group-quota">Group quota <span class="muted">(daily net increase of groups, per app)</span></h2>
+`
+  if (doc.group_quota.length === 0) {
+    yield html`<p class="empty">No <code>Group.CallbackOnDailyGroupQuotaAlarm</code> yet: Chat sends one when an app's daily net increase of groups passes 70% of its quota.</p>
+`
+    return
+  }
+  yield* table({
+    head: html`<tr><th>app</th><th class="num">net increase</th><th class="num">quota</th><th>utilisation</th><th class="num">alarms</th><th>last alarm</th><th>state</th></tr>`,
+    rows: doc.group_quota,
+    row: (app) => groupRow(app, context),
+    what: 'apps',
+    context,
+  })
+}
+
+function* callbacksSection(doc: StatusDocument, context: PageContext): Generator<Html> {
+  yield html`
+<h2 id="callbacks">Callbacks accepted${
+    doc.callbacks.length > PAGE_ROWS
+      ? html` <span class="muted">(${formatNumber(doc.callbacks.length)} commands, the latest first)</span>`
+      : ''
+  }</h2>
+`
+  if (doc.callbacks.length === 0) {
+    yield html`${callbackUrlHint(context)}
+`
+    return
+  }
+  yield* table({
+    head: html`<tr><th>callback command</th><th class="num">accepted</th><th>last received</th></tr>`,
+    rows: doc.callbacks,
+    row: (entry) => callbackRow(entry, context),
+    what: 'commands',
+    context,
+  })
+}
+
+function* rejectionsSection(doc: StatusDocument, context: PageContext): Generator<Html> {
   const refused = doc.rejections.filter((entry) => entry.total > 0)
-  const page = html`<!DOCTYPE html>
+  yield html`
+<h2 id="rejections">Rejections</h2>
+`
+  if (refused.length === 0) {
+    yield html`<p class="empty">No request rejected.</p>
+`
+    return
+  }
+  yield* table({
+    head: html`<tr><th>reason</th><th class="num">rejected</th><th>last</th><th>detail of the last (as answered)</th></tr>`,
+    rows: refused,
+    row: (entry) => rejectionRow(entry, context),
+    what: 'reasons',
+    context,
+  })
+}
+
+/** The page's parts below the summary, in order. */
+export const PAGE_SECTIONS: readonly PageSection[] = [
+  apisSection,
+  groupQuotaSection,
+  callbacksSection,
+  rejectionsSection,
+]
+
+function top(doc: StatusDocument, context: PageContext): Html {
+  return html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -166,65 +297,11 @@ ${context.refreshSeconds ? html`<meta http-equiv="refresh" content="${context.re
 <main>
 ${header(doc, context)}
 ${summary(doc, context)}
-
-<h2 id="apis">APIs <span class="muted">(${formatNumber(doc.apis.length)} tracked of at most ${formatNumber(context.maxSeries)}; live for ${context.alertTtlSeconds} s after each alert)</span></h2>
-${
-  doc.apis.length === 0
-    ? html`<p class="empty">No <code>Alert.RequestOverLimit</code> yet: Chat sends one when an API passes 80% of its frequency limit.</p>`
-    : html`<div class="scroll"><table class="cards">
-<thead><tr><th>API</th><th>app</th><th class="num">QPS</th><th class="num">limit</th><th>utilisation</th><th class="num">alerts</th><th>last alert</th><th>state</th></tr></thead>
-<tbody>
-${apiRows(doc.apis, context)}</tbody>
-</table></div>
-${more(doc.apis.length, 'APIs', context)}`
+`
 }
 
-<h2 id="group-quota">Group quota <span class="muted">(daily net increase of groups, per app)</span></h2>
-${
-  doc.group_quota.length === 0
-    ? html`<p class="empty">No <code>Group.CallbackOnDailyGroupQuotaAlarm</code> yet: Chat sends one when an app's daily net increase of groups passes 70% of its quota.</p>`
-    : html`<div class="scroll"><table class="cards">
-<thead><tr><th>app</th><th class="num">net increase</th><th class="num">quota</th><th>utilisation</th><th class="num">alarms</th><th>last alarm</th><th>state</th></tr></thead>
-<tbody>
-${groupRows(doc.group_quota, context)}</tbody>
-</table></div>
-${more(doc.group_quota.length, 'apps', context)}`
-}
-
-<h2 id="callbacks">Callbacks accepted</h2>
-${
-  doc.callbacks.length === 0
-    ? callbackUrlHint(context)
-    : html`<div class="scroll"><table class="cards">
-<thead><tr><th>callback command</th><th class="num">accepted</th><th>last received</th></tr></thead>
-<tbody>
-${doc.callbacks.map(
-  (
-    entry,
-  ) => html`<tr><td class="mono">${entry.callback_command}</td><td class="num" data-label="accepted">${formatNumber(entry.accepted_total)}</td><td data-label="last">${when(entry.last_received_timestamp_seconds, context.nowMs)}</td></tr>
-`,
-)}</tbody>
-</table></div>`
-}
-
-<h2 id="rejections">Rejections</h2>
-${
-  refused.length === 0
-    ? html`<p class="empty">No request rejected.</p>`
-    : html`<div class="scroll"><table class="cards">
-<thead><tr><th>reason</th><th class="num">rejected</th><th>last</th><th>detail of the last (as answered)</th></tr></thead>
-<tbody>
-${refused.map(
-  (
-    entry,
-  ) => html`<tr><td class="mono">${entry.reason}</td><td class="num" data-label="rejected">${formatNumber(entry.total)}</td><td data-label="last">${
-    entry.last_timestamp_seconds === null ? '' : when(entry.last_timestamp_seconds, context.nowMs)
-  }</td><td class="detail mono">${entry.last_detail}</td></tr>
-`,
-)}</tbody>
-</table></div>`
-}
-
+function bottom(context: PageContext): Html {
+  return html`
 <footer>
 <p><a href="${context.metricsPath}">Metrics</a><a href="${STATUS_JSON_PATH}">Status as JSON</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a>${
     context.refreshSeconds
@@ -237,5 +314,25 @@ ${refused.map(
 </body>
 </html>
 `
-  return page.text
+}
+
+/**
+ * `GET /`: the status page, rendered on the server; no script, no external asset. Written a piece at a
+ * time (a heading, a slice of a table's rows), with a turn of the event loop after each, so that
+ * callbacks are answered while a page at the caps is rendered.
+ */
+export async function renderStatusPage(
+  doc: StatusDocument,
+  context: PageContext,
+  sections: readonly PageSection[] = PAGE_SECTIONS,
+): Promise<string> {
+  const parts = [top(doc, context).text]
+  for (const section of sections) {
+    for (const piece of section(doc, context)) {
+      parts.push(piece.text)
+      await nextTurn()
+    }
+  }
+  parts.push(bottom(context).text)
+  return parts.join('')
 }

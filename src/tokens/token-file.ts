@@ -1,5 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { readRegularFile, readRegularFileSync, UnreadableFileError } from '../read-regular-file.js'
 import { MAX_TOKEN_FILE_BYTES, parseTokenList } from './token-list.js'
 
 export type TokenFileRead =
@@ -14,59 +13,30 @@ function parsed(path: string, content: string): TokenFileRead {
     : { ok: false, content, problem: `${result.problem} in ${JSON.stringify(path)}` }
 }
 
-const tooLarge = (path: string): TokenFileRead => ({
-  ok: false,
-  content: undefined,
-  problem: `${JSON.stringify(path)} is larger than ${MAX_TOKEN_FILE_BYTES} bytes: is it the token file?`,
-})
-
-const unreadable = (path: string, error: unknown): TokenFileRead => ({
-  ok: false,
-  content: undefined,
-  problem: `cannot read ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-})
+const unreadable = (error: unknown): TokenFileRead => {
+  if (!(error instanceof UnreadableFileError)) throw error
+  // Too large: most likely another file than the token file.
+  const hint = error.tooLarge ? ': is it the token file?' : ''
+  return { ok: false, content: undefined, problem: `${error.message}${hint}` }
+}
 
 /**
- * Reads and parses the token file at start-up. Reads at most one byte past the limit, so that a path
- * to a device or a huge file fails quickly instead of filling memory.
+ * Reads and parses the token file at start-up: a regular file only (a FIFO or a device is refused at
+ * once, never waited on), at most MAX_TOKEN_FILE_BYTES.
  */
 export function readTokenFileSync(path: string): TokenFileRead {
-  let fd: number | undefined
   try {
-    fd = openSync(path, 'r')
-    const buffer = Buffer.alloc(MAX_TOKEN_FILE_BYTES + 1)
-    let length = 0
-    while (length < buffer.length) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null)
-      if (n === 0) break
-      length += n
-    }
-    if (length > MAX_TOKEN_FILE_BYTES) return tooLarge(path)
-    return parsed(path, buffer.toString('utf8', 0, length))
+    return parsed(path, readRegularFileSync(path, MAX_TOKEN_FILE_BYTES).toString('utf8'))
   } catch (error) {
-    return unreadable(path, error)
-  } finally {
-    if (fd !== undefined) closeSync(fd)
+    return unreadable(error)
   }
 }
 
-/** Reads and parses the token file without blocking the event loop (the watcher's re-reads). */
+/** The same without blocking the event loop (the watcher's re-reads). */
 export async function readTokenFile(path: string): Promise<TokenFileRead> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined
   try {
-    handle = await open(path, 'r')
-    const buffer = Buffer.alloc(MAX_TOKEN_FILE_BYTES + 1)
-    let length = 0
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null)
-      if (bytesRead === 0) break
-      length += bytesRead
-    }
-    if (length > MAX_TOKEN_FILE_BYTES) return tooLarge(path)
-    return parsed(path, buffer.toString('utf8', 0, length))
+    return parsed(path, (await readRegularFile(path, MAX_TOKEN_FILE_BYTES)).toString('utf8'))
   } catch (error) {
-    return unreadable(path, error)
-  } finally {
-    await handle?.close()
+    return unreadable(error)
   }
 }

@@ -1,6 +1,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import type { SecureContextOptions } from 'node:tls'
+import { readRegularFile, readRegularFileSync, UnreadableFileError } from '../read-regular-file.js'
 import type { PemSource, TlsSettings } from './web-config-file.js'
 import { WebConfigError } from './web-config-file.js'
 
@@ -11,42 +13,58 @@ export interface TlsMaterial {
   certificate: X509Certificate
 }
 
+/** Largest certificate, key or CA bundle file read: a long chain or a big CA bundle is far below. */
+const MAX_PEM_BYTES = 1024 * 1024
+
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 
-function read(source: PemSource): string {
+type PemTexts = { cert: string; key: string; clientCa: string | undefined }
+
+const unreadable = (source: PemSource & { file: string }, error: unknown) => {
+  if (!(error instanceof UnreadableFileError)) throw error
+  return new WebConfigError(`${source.key}: ${error.message}`)
+}
+
+function readSync(source: PemSource): string {
   if ('inline' in source) return source.inline
   try {
-    return readFileSync(source.file, 'utf8')
+    return readRegularFileSync(source.file, MAX_PEM_BYTES).toString('utf8')
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error'
-    throw new WebConfigError(`${source.key}: cannot read ${JSON.stringify(source.file)} (${code})`)
+    throw unreadable(source, error)
   }
 }
 
-function certificates(source: PemSource): X509Certificate[] {
-  const blocks = read(source).match(PEM_CERTIFICATE) ?? []
-  if (blocks.length === 0) throw new WebConfigError(`${source.key}: holds no PEM certificate`)
+async function read(source: PemSource): Promise<string> {
+  if ('inline' in source) return source.inline
+  try {
+    return (await readRegularFile(source.file, MAX_PEM_BYTES)).toString('utf8')
+  } catch (error) {
+    throw unreadable(source, error)
+  }
+}
+
+function certificates(text: string, key: string): X509Certificate[] {
+  const blocks = text.match(PEM_CERTIFICATE) ?? []
+  if (blocks.length === 0) throw new WebConfigError(`${key}: holds no PEM certificate`)
   return blocks.map((block) => {
     try {
       return new X509Certificate(block)
     } catch (error) {
-      throw new WebConfigError(`${source.key}: not a valid certificate (${(error as Error).message})`)
+      throw new WebConfigError(`${key}: not a valid certificate (${(error as Error).message})`)
     }
   })
 }
 
 /**
- * Reads the certificate, key and client CAs and checks them one by one, so that a message names the
- * key at fault: an unreadable file, PEM that is not a certificate, a key that does not belong to the
- * certificate. Never quotes the key.
+ * Checks the certificate, key and client CAs one by one, so that a message names the key at fault: PEM
+ * that is not a certificate, a key that does not belong to the certificate. Never quotes the key.
  */
-export function loadTlsMaterial(tls: TlsSettings): TlsMaterial {
-  const chain = certificates(tls.cert)
+function materialOf(tls: TlsSettings, texts: PemTexts): TlsMaterial {
+  const chain = certificates(texts.cert, tls.cert.key)
   const certificate = chain[0] as X509Certificate
-  const keyPem = read(tls.key)
   let key: ReturnType<typeof createPrivateKey>
   try {
-    key = createPrivateKey(keyPem)
+    key = createPrivateKey(texts.key)
   } catch {
     throw new WebConfigError(`${tls.key.key}: not a PEM private key (or it is encrypted)`)
   }
@@ -55,34 +73,81 @@ export function loadTlsMaterial(tls: TlsSettings): TlsMaterial {
       `${tls.key.key}: the private key does not belong to the certificate in ${tls.cert.key}`,
     )
   }
-  const ca = tls.clientCa && certificates(tls.clientCa).map((cert) => cert.toString())
+  const ca =
+    tls.clientCa && certificates(texts.clientCa as string, tls.clientCa.key).map((cert) => cert.toString())
   return {
     certificate,
     options: {
       cert: chain.map((cert) => cert.toString()).join(''),
-      key: keyPem,
+      key: texts.key,
       ...(ca && { ca }),
       minVersion: tls.minVersion,
       maxVersion: tls.maxVersion,
       honorCipherOrder: tls.honorCipherOrder,
-      ...(tls.ciphers && { ciphers: tls.ciphers }),
+      ciphers: tls.ciphers,
       ...(tls.ecdhCurve && { ecdhCurve: tls.ecdhCurve }),
     },
   }
 }
 
 /**
- * What identifies the current version of the certificate files: for each, its inode, size and change
- * time (following symlinks, so a Kubernetes `..data` swap changes it). Cheap enough for every new
- * connection; inline PEM never changes.
+ * Reads the certificate, key and client CAs at start-up and checks them: an unreadable file (or one that
+ * is not a regular file: a FIFO is refused at once, never waited on) is named by its key.
  */
-export function materialVersion(tls: TlsSettings): string {
-  return [tls.cert, tls.key, tls.clientCa]
-    .map((source) => {
-      if (source === undefined || 'inline' in source) return '-'
+export function loadTlsMaterial(tls: TlsSettings): TlsMaterial {
+  return materialOf(tls, {
+    cert: readSync(tls.cert),
+    key: readSync(tls.key),
+    clientCa: tls.clientCa && readSync(tls.clientCa),
+  })
+}
+
+/** The same off the event loop, for the files read again while the exporter runs. */
+export async function reloadTlsMaterial(tls: TlsSettings): Promise<TlsMaterial> {
+  const [cert, key, clientCa] = await Promise.all([
+    read(tls.cert),
+    read(tls.key),
+    tls.clientCa && read(tls.clientCa),
+  ])
+  return materialOf(tls, { cert, key, clientCa })
+}
+
+type FileStats = { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }
+
+const versionPart = (stats: FileStats) =>
+  `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`
+
+const fileSources = (tls: TlsSettings) =>
+  [tls.cert, tls.key, tls.clientCa].map((source) =>
+    source === undefined || 'inline' in source ? undefined : source.file,
+  )
+
+/**
+ * What identifies the current version of the certificate files: for each, its inode, size and change
+ * time (following symlinks, so a Kubernetes `..data` swap changes it); inline PEM never changes. Read
+ * off the event loop.
+ */
+export async function materialVersion(tls: TlsSettings): Promise<string> {
+  const parts = await Promise.all(
+    fileSources(tls).map(async (file) => {
+      if (file === undefined) return '-'
       try {
-        const stat = statSync(source.file, { bigint: true })
-        return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`
+        return versionPart(await stat(file, { bigint: true }))
+      } catch (error) {
+        return `error:${(error as NodeJS.ErrnoException).code}`
+      }
+    }),
+  )
+  return parts.join('|')
+}
+
+/** The same at start-up, with the files just read. */
+export function materialVersionSync(tls: TlsSettings): string {
+  return fileSources(tls)
+    .map((file) => {
+      if (file === undefined) return '-'
+      try {
+        return versionPart(statSync(file, { bigint: true }))
       } catch (error) {
         return `error:${(error as NodeJS.ErrnoException).code}`
       }

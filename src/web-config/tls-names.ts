@@ -32,6 +32,24 @@ export const TLS12_CIPHER_SUITES = {
   TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
 } as const
 
+/**
+ * The TLS 1.2 suites Go's crypto/tls uses when `cipher_suites` is not set, in its order of preference:
+ * the ECDHE suites with AES-GCM, ChaCha20-Poly1305 and AES-CBC with SHA-1, none with RSA key exchange
+ * (no forward secrecy), 3DES or CBC with SHA-256. Node's own default list has all of those too.
+ */
+export const GO_DEFAULT_CIPHER_SUITES: ReadonlyArray<keyof typeof TLS12_CIPHER_SUITES> = [
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA',
+  'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA',
+  'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA',
+]
+
 export const CIPHER_SUITE_NAMES = [
   ...Object.keys(TLS12_CIPHER_SUITES),
   ...Object.keys(TLS13_CIPHER_SUITES),

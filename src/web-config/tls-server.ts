@@ -5,7 +5,13 @@ import { createLogThrottle } from '../logging/log-throttle.js'
 import type { Logger } from '../logging/logger.js'
 import type { ServerFactory } from '../server.js'
 import { peerHasAllowedSan } from './client-sans.js'
-import { loadTlsMaterial, materialVersion, type TlsMaterial } from './tls-material.js'
+import {
+  loadTlsMaterial,
+  materialVersion,
+  materialVersionSync,
+  reloadTlsMaterial,
+  type TlsMaterial,
+} from './tls-material.js'
 import type { TlsSettings } from './web-config-file.js'
 
 /** A TLS handshake must not take longer than the headers of a plain request may (SERVER_TIMEOUTS). */
@@ -19,14 +25,15 @@ const describeCertificate = (material: TlsMaterial) => ({
 
 /**
  * An HTTPS server factory for the TLS settings, read once here (a bad file has stopped start-up
- * before). Like exporter-toolkit, the certificate, key and client CA files are looked at for every new
- * connection: when one changed (cert-manager renewed it, kubelet swapped the Secret), the new ones are
- * read and served from that connection on, without a restart; a half-written or mismatched pair keeps
- * the previous certificate and logs an error.
+ * before). Like exporter-toolkit, the certificate, key and client CA files are looked at when a new
+ * connection arrives: when one changed (cert-manager renewed it, kubelet swapped the Secret), the new
+ * ones are read, off the event loop and only if they are regular files, and served from the next
+ * connections on, without a restart; a half-written or mismatched pair, or a file that cannot be read,
+ * keeps the previous certificate and logs an error.
  */
 export function tlsServerFactory(tls: TlsSettings, logger: Logger): ServerFactory {
   const initial = loadTlsMaterial(tls)
-  const initialVersion = materialVersion(tls)
+  const initialVersion = materialVersionSync(tls)
   const refusals = createLogThrottle({ windowMs: 60_000, burst: 10 })
 
   return (options, handler) => {
@@ -39,18 +46,20 @@ export function tlsServerFactory(tls: TlsSettings, logger: Logger): ServerFactor
         ...options,
         ...material.options,
         requestCert: askForCertificate,
-        rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
+        // Verified below for every policy, so that each refusal is logged with its reason: Node's own
+        // refusal ends the handshake with no more than "socket hang up" to tell.
+        rejectUnauthorized: false,
         handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       },
       handler,
     )
 
-    const refreshCertificates = () => {
-      const current = materialVersion(tls)
+    const refresh = async () => {
+      const current = await materialVersion(tls)
       if (current === version) return
       version = current
       try {
-        material = loadTlsMaterial(tls)
+        material = await reloadTlsMaterial(tls)
         server.setSecureContext(material.options)
         logger.info(
           describeCertificate(material),
@@ -63,8 +72,27 @@ export function tlsServerFactory(tls: TlsSettings, logger: Logger): ServerFactor
         )
       }
     }
-    // Before the TLS socket is made from the connection, so that this connection gets the new context.
-    server.prependListener('connection', refreshCertificates)
+    // Each new connection has the files looked at, off the event loop, one check at a time (one more
+    // after it when connections came meanwhile): a change is served from the connections after the check.
+    let checking = false
+    let again = false
+    const checkCertificates = () => {
+      if (checking) {
+        again = true
+        return
+      }
+      checking = true
+      again = false
+      void refresh()
+        .catch((error: unknown) =>
+          logger.error({ problem: (error as Error).message }, 'checking the TLS certificate files failed'),
+        )
+        .finally(() => {
+          checking = false
+          if (again) checkCertificates()
+        })
+    }
+    server.on('connection', checkCertificates)
 
     const refuse = (socket: TLSSocket, reason: string) => {
       const { log, suppressed } = refusals.take(reason, Date.now())
@@ -80,16 +108,20 @@ export function tlsServerFactory(tls: TlsSettings, logger: Logger): ServerFactor
       }
       socket.destroy()
     }
-    // Node's own rejectUnauthorized covers RequireAndVerifyClientCert; the other policies of Go's
-    // crypto/tls and client_allowed_sans are checked here, before any request is read.
+    // The policies of Go's crypto/tls and client_allowed_sans, checked once the handshake is done and
+    // before any request is read.
+    const certificateRequired =
+      tls.clientAuth === 'RequireAnyClientCert' || tls.clientAuth === 'RequireAndVerifyClientCert'
+    const verified =
+      tls.clientAuth === 'VerifyClientCertIfGiven' || tls.clientAuth === 'RequireAndVerifyClientCert'
     server.prependListener('secureConnection', (socket: TLSSocket) => {
       if (!askForCertificate) return
       const given = Object.keys(socket.getPeerCertificate()).length > 0
       if (!given) {
-        if (tls.clientAuth === 'RequireAnyClientCert') refuse(socket, 'no client certificate')
+        if (certificateRequired) refuse(socket, 'no client certificate')
         return
       }
-      if (tls.clientAuth === 'VerifyClientCertIfGiven' && !socket.authorized) {
+      if (verified && !socket.authorized) {
         refuse(socket, `client certificate not verified (${String(socket.authorizationError)})`)
         return
       }

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs'
+import { validateHeaderValue } from 'node:http'
 import { createRequire } from 'node:module'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
+import { readRegularFileSync, UnreadableFileError } from '../read-regular-file.js'
 import { checkBcryptHash } from './bcrypt-hash.js'
 import { parseGoDuration } from './go-duration.js'
 import {
@@ -9,6 +10,7 @@ import {
   CLIENT_AUTH_TYPES,
   type ClientAuthType,
   CURVES,
+  GO_DEFAULT_CIPHER_SUITES,
   opensslCiphers,
   TLS_VERSIONS,
   type TlsVersionName,
@@ -21,6 +23,8 @@ import {
  */
 export interface WebConfig {
   path: string
+  /** The file held nothing (empty, or only `null`): everything stays open, as in exporter-toolkit. */
+  empty: boolean
   tls: TlsSettings | undefined
   /** Header name → value, set on every answer of the listener. */
   headers: ReadonlyMap<string, string>
@@ -40,8 +44,8 @@ export interface TlsSettings {
   clientAllowedSans: readonly string[] | undefined
   minVersion: (typeof TLS_VERSIONS)[TlsVersionName]
   maxVersion: (typeof TLS_VERSIONS)[TlsVersionName]
-  /** OpenSSL cipher list, when cipher_suites is set. */
-  ciphers: string | undefined
+  /** OpenSSL cipher list: cipher_suites, or Go's default list when it is not set. */
+  ciphers: string
   honorCipherOrder: boolean
   /** OpenSSL curve list, when curve_preferences is set. */
   ecdhCurve: string | undefined
@@ -145,6 +149,9 @@ function issueMessage(issue: z.core.$ZodIssue, file: unknown): string {
   return `${key === '' ? 'the file' : key}: ${issue.message}${got}`
 }
 
+/** Aliases a web configuration file may use: a handful at most in any real one, 100 as yaml's default. */
+const MAX_ALIASES = 100
+
 function yamlProblem(source: string): { value: unknown } | { problem: string } {
   // yaml is loaded only when there is a file to read: it adds to every exporter's memory otherwise.
   const { LineCounter, parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml')
@@ -156,18 +163,28 @@ function yamlProblem(source: string): { value: unknown } | { problem: string } {
     const { line, col } = lineCounter.linePos(error.pos[0])
     return { problem: `not valid YAML at line ${line}, column ${col}: ${error.message}` }
   }
-  return { value: doc.toJS() }
+  try {
+    // yaml refuses aliases that would expand past its limit (a "billion laughs" file) with a ReferenceError.
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIASES }) }
+  } catch (problem) {
+    return { problem: `not usable YAML: ${(problem as Error).message}` }
+  }
 }
 
-/** Reads WEB_CONFIG_FILE and checks everything but the certificates' content (see tls-material). */
+/** Largest web configuration file read: a real one is a few hundred bytes, with inline PEM a few KiB. */
+const MAX_WEB_CONFIG_BYTES = 1024 * 1024
+
+/**
+ * Reads WEB_CONFIG_FILE (a regular file only: a FIFO is refused at once, never waited on) and checks
+ * everything but the certificates' content (see tls-material).
+ */
 export function readWebConfigFile(path: string): WebConfig {
   let source: string
   try {
-    source = readFileSync(path, 'utf8')
+    source = readRegularFileSync(path, MAX_WEB_CONFIG_BYTES).toString('utf8')
   } catch (error) {
-    throw new WebConfigError(
-      `cannot read ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    )
+    if (!(error instanceof UnreadableFileError)) throw error
+    throw new WebConfigError(error.message)
   }
   const yaml = yamlProblem(source)
   if ('problem' in yaml) throw new WebConfigError(yaml.problem)
@@ -179,6 +196,7 @@ export function readWebConfigFile(path: string): WebConfig {
   const folder = dirname(resolve(path))
   return {
     path,
+    empty: parsed.data === null || parsed.data === undefined,
     tls: tlsSettings(file.tls_server_config ?? undefined, folder),
     headers: headers(file.http_server_config?.headers ?? undefined),
     users: users(file.basic_auth_users ?? undefined),
@@ -239,6 +257,18 @@ function tlsSettings(tls: FileTls | undefined, folder: string): TlsSettings | un
   }
   const minVersion = tls.min_version ?? 'TLS12'
   const maxVersion = tls.max_version ?? 'TLS13'
+  for (const [key, version] of [
+    ['min_version', minVersion],
+    ['max_version', maxVersion],
+  ] as const) {
+    // OpenSSL 3 turns them off at its default security level (every handshake would fail), and lowering
+    // the level would weaken the checks of client certificates too.
+    if (version === 'TLS10' || version === 'TLS11') {
+      throw new WebConfigError(
+        `tls_server_config.${key}: ${version} is not supported (OpenSSL 3 refuses TLS 1.0 and 1.1 at its default security level); use TLS12 or TLS13`,
+      )
+    }
+  }
   if (minVersion > maxVersion) {
     throw new WebConfigError(
       `tls_server_config.min_version: ${minVersion} is above max_version ${maxVersion}`,
@@ -252,7 +282,7 @@ function tlsSettings(tls: FileTls | undefined, folder: string): TlsSettings | un
     clientAllowedSans: tls.client_allowed_sans,
     minVersion: TLS_VERSIONS[minVersion],
     maxVersion: TLS_VERSIONS[maxVersion],
-    ciphers: tls.cipher_suites?.length ? opensslCiphers(tls.cipher_suites) : undefined,
+    ciphers: opensslCiphers(tls.cipher_suites?.length ? tls.cipher_suites : GO_DEFAULT_CIPHER_SUITES),
     honorCipherOrder: tls.prefer_server_cipher_suites ?? true,
     ecdhCurve: tls.curve_preferences?.length
       ? tls.curve_preferences.map((name) => CURVES[name]).join(':')
@@ -272,6 +302,14 @@ function headers(given: Record<string, string> | undefined): ReadonlyMap<string,
     if (allowed && !allowed.includes(value)) {
       throw new WebConfigError(
         `http_server_config.headers.${name}: must be one of ${list(allowed)}, got ${JSON.stringify(value)}`,
+      )
+    }
+    // Node would refuse it on every answer (500 for every request, probes included): refuse it now.
+    try {
+      validateHeaderValue(name, value)
+    } catch {
+      throw new WebConfigError(
+        `http_server_config.headers.${name}: a header value must be Latin-1 without control characters (no CR or LF), got ${JSON.stringify(value.slice(0, 80))}`,
       )
     }
     // A blank value leaves the header unset, as in exporter-toolkit.

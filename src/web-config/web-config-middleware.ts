@@ -52,7 +52,7 @@ export function webConfigMiddleware(
       return
     }
     if (auth) {
-      const result = await auth.check(ctx.get('Authorization') || undefined)
+      const result = await auth.check(ctx.get('Authorization') || undefined, ctx.request.ip)
       if (result === 'busy') {
         logRefusal(ctx, 'too many basic auth checks waiting')
         ctx.status = 429

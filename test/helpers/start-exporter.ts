@@ -23,6 +23,8 @@ export interface TestExporter {
   logs: Array<Record<string, unknown>>
   /** The same lines as written, before parsing. */
   rawLogs: string[]
+  /** The listeners: the callback listener, then the metrics listener when METRICS_PORT is set. */
+  servers: Server[]
   close(): Promise<void>
 }
 
@@ -87,6 +89,7 @@ export async function startExporter(options: StartOptions = {}): Promise<TestExp
     config,
     logs,
     rawLogs,
+    servers,
     close: async () => {
       exporter.close()
       await closeGracefully(servers, 2000)

@@ -17,6 +17,17 @@ beforeAll(async () => {
 
 afterAll(() => pki?.remove())
 
+/** Nine levels of nine aliases each: 387 million strings if expanded ("billion laughs"). */
+function aliasBomb(): string {
+  let yaml =
+    'basic_auth_users: &a0 {}\nrate_limit:\n  interval: 1s\n  burst: 1\nx0: &b0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+  for (let level = 1; level < 9; level += 1) {
+    const previous = `*b${level - 1}`
+    yaml += `x${level}: &b${level} [${Array(9).fill(previous).join(',')}]\n`
+  }
+  return yaml
+}
+
 /** Writes a web configuration file beside the certificates and returns its path. */
 function webConfigFile(yaml: string): string {
   n += 1
@@ -98,12 +109,19 @@ rate_limit:
     expect(inline.tls?.cert).toEqual({ inline: pem(pki.server.cert), key: 'tls_server_config.cert' })
     const empty = loadConfig({ WEB_CONFIG_FILE: webConfigFile('# nothing yet\n') }).webConfig
     expect(empty).toMatchObject({
+      empty: true,
       tls: undefined,
       users: new Map(),
       headers: new Map(),
       rateLimit: undefined,
     })
     expect(loadConfig({}).webConfig).toBeUndefined()
+    for (const nothing of ['', 'null\n', '~\n']) {
+      expect(readWebConfigFile(webConfigFile(nothing)), JSON.stringify(nothing)).toMatchObject({
+        empty: true,
+      })
+    }
+    expect(readWebConfigFile(webConfigFile('http_server_config: {}\n')).empty).toBe(false)
   })
 
   it.each([
@@ -165,6 +183,16 @@ rate_limit:
       /tls_server_config\.min_version: must be one of TLS10, TLS11, TLS12, TLS13/,
     ],
     [
+      'min_version TLS10 (OpenSSL 3 would fail every TLS 1.0 handshake)',
+      'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS10\n',
+      /tls_server_config\.min_version: TLS10 is not supported \(OpenSSL 3 refuses TLS 1\.0 and 1\.1 at its default security level\); use TLS12 or TLS13/,
+    ],
+    [
+      'max_version TLS11',
+      'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS12\n  max_version: TLS11\n',
+      /tls_server_config\.max_version: TLS11 is not supported/,
+    ],
+    [
       'min_version above max_version',
       'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS13\n  max_version: TLS12\n',
       /tls_server_config\.min_version: TLS13 is above max_version TLS12/,
@@ -194,6 +222,17 @@ rate_limit:
       'rate_limit:\n  interval: often\n  burst: 2\n',
       /rate_limit\.interval: must be a duration/,
     ],
+    [
+      'a header value with CR and LF (it would make every answer a 500)',
+      'http_server_config:\n  headers:\n    Content-Security-Policy: "default-src \'none\'\\r\\nSet-Cookie: x=1"\n',
+      /http_server_config\.headers\.Content-Security-Policy: a header value must be Latin-1 without control characters \(no CR or LF\), got "default-src 'none'\\r\\nSet-Cookie: x=1"/,
+    ],
+    [
+      'a header value beyond Latin-1',
+      'http_server_config:\n  headers:\n    Strict-Transport-Security: "max-age=1 ✓"\n',
+      /http_server_config\.headers\.Strict-Transport-Security: a header value must be Latin-1/,
+    ],
+    ['a YAML alias bomb', aliasBomb(), /not usable YAML: Excessive alias count/],
     [
       'a user name with a colon',
       `basic_auth_users:\n  "a:b": ${hash}\n`,

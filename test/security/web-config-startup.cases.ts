@@ -35,6 +35,22 @@ export function webConfigStartupTests(entryPoint: () => BuiltEntryPoint): void {
         'basic_auth_users:\n  prometheus: plain-secret-XYZ\n',
         'basic_auth_users.prometheus: must be a bcrypt hash',
       ],
+      [
+        'a header value with CR and LF',
+        'http_server_config:\n  headers:\n    Content-Security-Policy: "a\\r\\nb"\n',
+        'http_server_config.headers.Content-Security-Policy: a header value must be Latin-1 without control characters',
+      ],
+      [
+        'a YAML alias bomb',
+        `x0: &a ["l","l","l","l","l","l","l","l","l"]\n${Array.from(
+          { length: 8 },
+          (_, i) =>
+            `x${i + 1}: &a${i + 1} [${Array(9)
+              .fill(i === 0 ? '*a' : `*a${i}`)
+              .join(',')}]`,
+        ).join('\n')}\n`,
+        'not usable YAML: Excessive alias count',
+      ],
     ])('exits 1 on %s, naming WEB_CONFIG_FILE and the key', async (_, yaml, says) => {
       const result = await runUntilExit(['node', entryPoint().main], {
         env: { WEB_CONFIG_FILE: file('bad.yml', yaml) },
@@ -44,6 +60,24 @@ export function webConfigStartupTests(entryPoint: () => BuiltEntryPoint): void {
       expect(result.stderr).toContain(says)
       expect(result.stderr + result.stdout).not.toContain('plain-secret-XYZ')
       expect(result.stdout).not.toContain('listening')
+    })
+
+    it('starts with an empty file, everything open as in exporter-toolkit, and warns', async () => {
+      for (const nothing of ['', 'null\n']) {
+        const exporter = spawnExporter(['node', entryPoint().main], {
+          env: { WEB_CONFIG_FILE: file('empty.yml', nothing) },
+        })
+        try {
+          const port = await exporter.listening()
+          const warning = await exporter.waitForLog((line) =>
+            String(line.msg).startsWith('WEB_CONFIG_FILE is empty'),
+          )
+          expect(warning.level).toBe('warn')
+          expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200)
+        } finally {
+          await exporter.kill()
+        }
+      }
     })
 
     it('serves the one listener over TLS without METRICS_PORT, and logs what is on', async () => {

@@ -16,6 +16,9 @@ interface StatusJson {
   version: string
   start_time_seconds: number
   mode: string
+  offset: number
+  limit: number
+  totals: { apis: number; group_quota: number; callbacks: number }
   apis: Array<Record<string, unknown>>
   group_quota: Array<Record<string, unknown>>
   callbacks: Array<Record<string, unknown>>
@@ -26,7 +29,8 @@ const page = async (base: string) => {
   const answer = await fetch(`${base}/`)
   return { answer, html: await answer.text() }
 }
-const status = async (base: string) => (await (await fetch(`${base}/api/v1/status`)).json()) as StatusJson
+const status = async (base: string, query = '') =>
+  (await (await fetch(`${base}/api/v1/status${query}`)).json()) as StatusJson
 
 describe('a fresh exporter', () => {
   let exporter: TestExporter
@@ -67,9 +71,19 @@ describe('a fresh exporter', () => {
     const answer = await fetch(`${exporter.url}/api/v1/status`)
     expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8')
     const json = (await answer.json()) as StatusJson
-    expect(Object.keys(json).sort()).toEqual(
-      ['apis', 'callbacks', 'group_quota', 'mode', 'rejections', 'start_time_seconds', 'version'].sort(),
-    )
+    expect(Object.keys(json)).toEqual([
+      'version',
+      'start_time_seconds',
+      'mode',
+      'offset',
+      'limit',
+      'totals',
+      'apis',
+      'group_quota',
+      'callbacks',
+      'rejections',
+    ])
+    expect(json).toMatchObject({ offset: 0, limit: 100, totals: { apis: 0, group_quota: 0, callbacks: 0 } })
     expect(json.mode).toBe('alarms_only')
     expect(json.apis).toEqual([])
     expect(json.callbacks).toEqual([])
@@ -202,14 +216,21 @@ describe('after alarms, callbacks and rejections', () => {
     expect(html).toContain(`<b>${SDKAPPID}</b>`)
   })
 
-  it('says how many more APIs there are past the first 100', async () => {
+  it('says how many more APIs there are past the first 100; the JSON gives them a page at a time', async () => {
     for (let i = 0; i < 120; i += 1) {
       await postCallback(signed(), alertBody({ Command: `more${i}`, Request: 10, Limit: 200 }))
     }
     const { html } = await page(exporter.url)
     expect(html).toContain('and 24 more APIs')
     expect(html.match(/<tr class="(live|expired)">/g)?.length).toBe(100 + 1) // and the group quota row
-    expect((await status(exporter.url)).apis).toHaveLength(124)
+    const first = await status(exporter.url)
+    expect(first.apis).toHaveLength(100)
+    expect(first.totals.apis).toBe(124)
+    const rest = await status(exporter.url, '?offset=100')
+    expect(rest).toMatchObject({ offset: 100, limit: 100 })
+    expect(rest.apis).toHaveLength(24)
+    const all = await status(exporter.url, '?limit=500')
+    expect([...first.apis, ...rest.apis]).toEqual(all.apis)
   })
 
   it('reloads itself only when asked, and only at the offered intervals', async () => {
@@ -259,6 +280,36 @@ describe('in front-proxy mode', () => {
     } finally {
       await proxy.close()
       await app.close()
+    }
+  })
+})
+
+describe('a utilisation beyond every number', () => {
+  it('is "+Inf" in the JSON, not the null of an unknown one, and shown over its limit first', async () => {
+    const exporter = await startExporter()
+    try {
+      // 1e308 a second against a limit of 1e-300: the ratio overflows a double, as the metric's +Inf does.
+      await postCallback(
+        callbackUrl(exporter.url),
+        alertBody({ Command: 'huge', Request: 1e308, Limit: 1e-300 }),
+      )
+      await postCallback(
+        callbackUrl(exporter.url),
+        alertBody({ Command: 'normal', Request: 510, Limit: 200 }),
+      )
+      await postCallback(callbackUrl(exporter.url), alertBody({ Command: 'nolimit', Request: 5, Limit: 0 }))
+      const json = await status(exporter.url)
+      expect(json.apis.map((api) => [api.command, api.utilization_ratio])).toEqual([
+        ['huge', '+Inf'],
+        ['normal', 2.55],
+        ['nolimit', null],
+      ])
+      const { html } = await page(exporter.url)
+      expect(html).toMatch(
+        /v4\/openim\/huge[\s\S]*?<span class="pct over">\+Inf<\/span><span class="bar"><span class="fill w100 over"><\/span><\/span> <span class="tag bad">over limit<\/span>/,
+      )
+    } finally {
+      await exporter.close()
     }
   })
 })

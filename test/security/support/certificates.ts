@@ -10,13 +10,11 @@ export interface KeyPair {
 
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: 'pipe' })
 
-/** `openssl req` arguments for a new P-256 key in `name.key`, for the subject CN=name. */
-const newKey = (name: string) => [
+/** `openssl req` arguments for a new key (P-256, or RSA 2048) in `name.key`, for the subject CN=name. */
+const newKey = (name: string, algorithm: 'ec' | 'rsa' = 'ec') => [
   'req',
   '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:P-256',
+  ...(algorithm === 'rsa' ? ['rsa:2048'] : ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256']),
   '-nodes',
   '-keyout',
   `${name}.key`,
@@ -58,10 +56,10 @@ export function makeLeaf(
   dir: string,
   name: string,
   ca: KeyPair,
-  options: { usage: 'serverAuth' | 'clientAuth'; sans: string[] },
+  options: { usage: 'serverAuth' | 'clientAuth'; sans: string[]; algorithm?: 'ec' | 'rsa' },
 ): KeyPair {
   mkdirSync(dir, { recursive: true })
-  openssl([...newKey(name), '-out', `${name}.csr`], dir)
+  openssl([...newKey(name, options.algorithm), '-out', `${name}.csr`], dir)
   writeFileSync(
     join(dir, `${name}.ext`),
     `subjectAltName=${options.sans.join(',')}\nextendedKeyUsage=${options.usage}\nkeyUsage=critical,digitalSignature\n`,

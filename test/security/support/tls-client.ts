@@ -62,11 +62,30 @@ export function tlsRequest(url: string, options: TlsRequestOptions): Promise<Tls
 
 const execFileAsync = promisify(execFile)
 
-/** The same with curl: resolves with the HTTP status, or the curl exit code when no answer came. */
-export async function curl(
-  url: string,
-  options: TlsRequestOptions,
-): Promise<{ status: number; body: string } | { curlExit: number; stderr: string }> {
+/**
+ * curl's exit codes that mean the server refused the client (curl's manual, "EXIT CODES"): nothing else
+ * counts as a refusal, neither curl missing nor curl giving up on a silent server (28).
+ */
+export const CURL_REFUSALS = {
+  /** The TLS handshake failed: a TLS 1.2 server's alert during the handshake. */
+  35: 'handshake failed',
+  /** The TLS session ended with an alert once the handshake was done: a TLS 1.3 server refusing the certificate. */
+  56: 'alert after the handshake',
+  /** The server closed the connection without an answer: the exporter's own check after the handshake. */
+  52: 'closed without an answer',
+} as const
+export type CurlRefusal = (typeof CURL_REFUSALS)[keyof typeof CURL_REFUSALS]
+
+export type CurlResult =
+  | { status: number; body: string }
+  | { refused: CurlRefusal; curlExit: number; stderr: string }
+
+/**
+ * The same with curl: resolves with the HTTP status, or how the server refused the client. Throws when
+ * curl could not be run or failed another way (a timeout, say), so that no such failure passes for a
+ * refusal.
+ */
+export async function curl(url: string, options: TlsRequestOptions): Promise<CurlResult> {
   const args = ['-sS', '--max-time', '10', '--cacert', options.ca, '-w', '\n%{http_code}']
   if (options.cert) args.push('--cert', options.cert)
   if (options.key) args.push('--key', options.key)
@@ -78,7 +97,10 @@ export async function curl(
     const cut = stdout.lastIndexOf('\n')
     return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) }
   } catch (error) {
-    const { code, stderr } = error as { code: number; stderr: string }
-    return { curlExit: code, stderr }
+    const { code, stderr } = error as { code: number | string; stderr?: string }
+    if (code === 'ENOENT') throw new Error('curl is not installed (Debian: apt-get install curl)')
+    const refused = CURL_REFUSALS[code as keyof typeof CURL_REFUSALS]
+    if (refused === undefined) throw new Error(`curl failed with exit code ${code}, not a refusal: ${stderr}`)
+    return { refused, curlExit: code as number, stderr: stderr ?? '' }
   }
 }
