@@ -143,10 +143,12 @@ describe('docs/metrics.md', () => {
     const chat = await startFakeChat(APP)
     writeFileSync(join(dir, 'limits.yaml'), 'openim/sendmsg: 300\n')
     const withMeter = await startMeter(chat, {
-      apiLimitsFile: {
-        path: join(dir, 'limits.yaml'),
-        limits: new Map([['openim/sendmsg', 300]]),
-        content: '',
+      config: {
+        apiLimitsFile: {
+          path: join(dir, 'limits.yaml'),
+          limits: new Map([['openim/sendmsg', 300]]),
+          content: '',
+        },
       },
     })
     const call = await fetch(`${withMeter.egressUrl}/v4/openim/sendmsg?${restQuery()}`, {

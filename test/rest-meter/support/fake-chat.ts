@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
+import { gzipSync } from 'node:zlib'
 import { makePki, type Pki } from '../../security/support/pki.js'
 import { checkUserSig } from './usersig.js'
 
@@ -42,6 +43,13 @@ export interface FakeChatOptions {
   limits?: Record<string, number>
   /** Extra fields of a successful answer per API (a history page, a list), after the three standard ones. */
   extra?: (api: string) => Record<string, unknown>
+  /**
+   * Fields written before the three standard ones in every answer (Chat writes those first; this is the
+   * worst case of a scan for them).
+   */
+  leading?: (api: string) => Record<string, unknown>
+  /** Answers gzip-compressed (Content-Encoding: gzip) to calls whose Accept-Encoding allows it. */
+  gzip?: boolean
   /** A PKI to reuse; by default one of its own, removed on close. */
   pki?: Pki
 }
@@ -52,11 +60,16 @@ export interface FakeChat {
   /** The CA that signed its certificate: CHAT_REST_CA_FILE. */
   caFile: string
   calls: FakeChatCall[]
+  /** Requests whose head arrived, complete or not (a body cut off, or never answered, counts too). */
+  received(): number
   setMode(mode: FakeChatMode): void
   /** Calls by `<api> <errorCode>`, as the fake answered them. */
   counts(): Map<string, number>
-  /** The most calls to each API that arrived within one whole second. */
-  peaks(): Map<string, number>
+  /**
+   * The most calls to each API that arrived within one whole second; with `windowEndSecond`, over the
+   * 60 whole seconds that end with it (Unix seconds), as the meter's peak looks back.
+   */
+  peaks(windowEndSecond?: number): Map<string, number>
   close(): Promise<void>
 }
 
@@ -71,12 +84,15 @@ export async function startFakeChat(options: FakeChatOptions): Promise<FakeChat>
   const calls: FakeChatCall[] = []
   const perSecond = new Map<string, number>()
   const sockets = new Set<Socket>()
+  const timers = new Set<NodeJS.Timeout>()
+  let received = 0
   let mode: FakeChatMode = { kind: 'answer' }
 
   const server: Server = createServer(
     { key: readFileSync(pki.server.key), cert: readFileSync(pki.server.cert), keepAliveTimeout: 5000 },
     (req, res) => {
       const arrivedMs = Date.now()
+      received++
       const current = mode
       if (current.kind === 'reset') {
         req.socket.destroy()
@@ -95,14 +111,17 @@ export async function startFakeChat(options: FakeChatOptions): Promise<FakeChat>
         const query = url.searchParams
         const requestBody = Buffer.concat(chunks)
         const errorCode = verdict(req.method ?? '', api, query, requestBody, arrivedMs)
-        const body = Buffer.from(
+        const json = Buffer.from(
           JSON.stringify({
+            ...options.leading?.(api),
             ActionStatus: errorCode === 0 ? 'OK' : 'FAIL',
             ErrorInfo: errorCode === 0 ? '' : `fake chat error ${errorCode}`,
             ErrorCode: errorCode,
             ...(errorCode === 0 ? options.extra?.(api) : {}),
           }),
         )
+        const gzip = options.gzip === true && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))
+        const body = gzip ? gzipSync(json) : json
         calls.push({
           api,
           sdkappid: query.get('sdkappid') ?? '',
@@ -116,11 +135,20 @@ export async function startFakeChat(options: FakeChatOptions): Promise<FakeChat>
           requestHeaders: req.headers,
         })
         const send = () => {
-          res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length })
+          res.writeHead(200, {
+            'Content-Type': 'application/json',
+            'Content-Length': body.length,
+            ...(gzip && { 'Content-Encoding': 'gzip' }),
+          })
           res.end(body)
         }
-        if (current.kind === 'slow') setTimeout(send, current.delayMs)
-        else send()
+        if (current.kind === 'slow') {
+          const timer = setTimeout(() => {
+            timers.delete(timer)
+            send()
+          }, current.delayMs)
+          timers.add(timer)
+        } else send()
       })
     },
   )
@@ -167,6 +195,7 @@ export async function startFakeChat(options: FakeChatOptions): Promise<FakeChat>
     url: `https://127.0.0.1:${port}`,
     caFile: pki.ca.cert,
     calls,
+    received: () => received,
     setMode(next) {
       mode = next
     },
@@ -178,10 +207,14 @@ export async function startFakeChat(options: FakeChatOptions): Promise<FakeChat>
       }
       return counts
     },
-    peaks() {
+    peaks(windowEndSecond) {
       const bySecond = new Map<string, number>()
       for (const call of calls) {
-        const key = `${call.api} ${Math.floor(call.arrivedMs / 1000)}`
+        const second = Math.floor(call.arrivedMs / 1000)
+        if (windowEndSecond !== undefined && (second > windowEndSecond || second <= windowEndSecond - 60)) {
+          continue
+        }
+        const key = `${call.api} ${second}`
         bySecond.set(key, (bySecond.get(key) ?? 0) + 1)
       }
       const peaks = new Map<string, number>()
@@ -193,6 +226,7 @@ export async function startFakeChat(options: FakeChatOptions): Promise<FakeChat>
     },
     async close() {
       server.close()
+      for (const timer of timers) clearTimeout(timer)
       for (const socket of sockets) socket.destroy()
       if (options.pki === undefined) pki.remove()
     },

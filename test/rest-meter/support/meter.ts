@@ -1,7 +1,7 @@
-import type { Config } from '../../../src/config/config.js'
+import type { Clock } from '../../../src/clock.js'
+import type { Config, EgressConfig } from '../../../src/config/config.js'
 import { readPemCertificates } from '../../../src/rest-meter/extra-ca.js'
 import { startExporter, type TestExporter } from '../../helpers/start-exporter.js'
-import type { FakeChat } from './fake-chat.js'
 import { makeUserSig } from './usersig.js'
 
 export const APP = {
@@ -10,15 +10,27 @@ export const APP = {
   key: 'fake-chat-app-secret-key-0123456789',
 }
 
-/** An exporter whose REST meter forwards to `chat`, trusting its test CA. */
+export interface MeterOptions {
+  /** The exporter's configuration besides the REST meter's. */
+  config?: Partial<Config>
+  /** The REST meter's, over the defaults below. */
+  egress?: Partial<EgressConfig>
+  clock?: Clock
+}
+
+/**
+ * An exporter whose REST meter forwards to `chat` (a fake Chat, or any URL with a CA file), trusting
+ * that CA, with a timeout of 10 s and a body limit of 8 MiB unless told otherwise.
+ */
 export async function startMeter(
-  chat: FakeChat,
-  config: Partial<Config> = {},
+  chat: { url: string; caFile: string },
+  options: MeterOptions = {},
 ): Promise<TestExporter & { egressUrl: string }> {
   const ca = readPemCertificates(chat.caFile)
   if (!ca.ok) throw new Error(ca.problem)
   const exporter = await startExporter({
     config: {
+      ...options.config,
       egress: {
         port: 0,
         host: '127.0.0.1',
@@ -26,11 +38,10 @@ export async function startMeter(
         timeoutMs: 10_000,
         extraCa: { path: chat.caFile, pem: ca.pem },
         bodyLimitBytes: 8 * 1024 * 1024,
-        ...config.egress,
+        ...options.egress,
       },
-      ...config,
-      ...(config.egress && { egress: { ...config.egress } }),
     },
+    clock: options.clock,
   })
   if (exporter.egressUrl === undefined) throw new Error('the REST meter did not start')
   return exporter as TestExporter & { egressUrl: string }
