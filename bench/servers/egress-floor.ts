@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage } from 'node:http'
 import { pipeline } from 'node:stream/promises'
-import { rootCertificates } from 'node:tls'
+import { createSecureContext, rootCertificates } from 'node:tls'
 import { Pool } from 'undici'
 
 /**
  * The REST meter's floor: the same stack (node:http, an undici Pool to Chat with the meter's settings:
  * a connection per call in flight, keep-alive, certificates verified against the system's CAs and
- * CA_FILE, the same timeouts), forwarding each request's method, path, query and end-to-end headers and
+ * CA_FILE in one secure context, the same timeouts), forwarding each request's method, path, query and end-to-end headers and
  * streaming both bodies, with nothing else: no checks, no measurement. Forwards to UPSTREAM_URL's
  * origin. Listens on 127.0.0.1:$PORT; answers `GET /-/ready` itself.
  */
@@ -19,7 +19,11 @@ const pool = new Pool(upstream.origin, {
   connectTimeout: TIMEOUT_MS,
   headersTimeout: TIMEOUT_MS,
   bodyTimeout: TIMEOUT_MS,
-  connect: { ca: [...rootCertificates, readFileSync(process.env.CA_FILE as string, 'utf8')] },
+  connect: {
+    secureContext: createSecureContext({
+      ca: [...rootCertificates, readFileSync(process.env.CA_FILE as string, 'utf8')],
+    }),
+  },
 })
 
 const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade'])
