@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
@@ -163,11 +162,7 @@ export function createRestMeter(options: RestMeterOptions) {
       })
       const readFields = answerFieldsReader(single(answered.headers['content-encoding']))
       res.writeHead(answered.statusCode, contentHeaders(answered.headers))
-      for await (const chunk of answered.body as AsyncIterable<Buffer>) {
-        readFields.push(chunk)
-        if (!res.write(chunk)) await once(res, 'drain')
-      }
-      res.end()
+      await relay(answered.body, res, (chunk) => readFields.push(chunk))
       const fields = await readFields.end()
       const seconds = (performance.now() - started) / 1000
       metrics.requests.inc(answerLabels(api, fields.actionStatus, fields.errorCode))
@@ -238,6 +233,41 @@ class AppLeft extends Error {
 }
 class BodyTooLarge extends Error {
   override name = 'BodyTooLarge'
+}
+
+/**
+ * Streams Chat's answer to the app, showing each chunk to `see` on its way, with back-pressure (Chat's
+ * answer is paused while the app's socket is full). Resolves once the answer is ended on the app's side;
+ * rejects when the answer fails (the deadline, the app leaving, Chat closing early), also while it waits
+ * for the app's socket to drain: waiting for 'drain' alone would wait for ever for an app that left.
+ */
+function relay(body: Readable, res: ServerResponse, see: (chunk: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      see(chunk)
+      if (!res.write(chunk)) body.pause()
+    }
+    const onDrain = () => body.resume()
+    const onEnd = () => {
+      done()
+      res.end()
+      resolve()
+    }
+    const onError = (error: Error) => {
+      done()
+      reject(error)
+    }
+    const done = () => {
+      body.off('data', onData)
+      body.off('end', onEnd)
+      body.off('error', onError)
+      res.off('drain', onDrain)
+    }
+    body.on('data', onData)
+    body.once('end', onEnd)
+    body.once('error', onError)
+    res.on('drain', onDrain)
+  })
 }
 
 /** The body as it arrives, failing the call once more than `limit` bytes came. */
