@@ -1,4 +1,5 @@
 import type { Machine } from './lib/machine.js'
+import type { EgressResult } from './suites/egress.js'
 import { type FootprintFigures, renderFootprintMarkdown, settledOf } from './suites/footprint.js'
 import type { IngestResult, Target } from './suites/ingest.js'
 import type { ProxyResult } from './suites/proxy.js'
@@ -25,6 +26,8 @@ export interface BenchResults {
   status?: StatusFigures | undefined
   /** Idle memory (bench/suites/footprint.ts); absent from runs before it existed. */
   footprint?: FootprintFigures | undefined
+  /** The REST meter against a minimal proxy and nginx (bench/suites/egress.ts); absent from earlier runs. */
+  egress?: EgressResult | undefined
   targets: TargetCheck[]
 }
 
@@ -120,6 +123,26 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
     results.soak?.rssSlopeMiBPerHour,
     (v) => Math.abs(v) <= 10,
   )
+  checks.push(...checkEgressTargets(results.egress))
+  return checks
+}
+
+/**
+ * The REST meter's budget (the meter as a proxy at its stack's floor): what it adds to a call's p99 at
+ * an even rate over calling Chat directly, and its throughput and CPU per call over the floor's.
+ */
+export function checkEgressTargets(egress: EgressResult | undefined): TargetCheck[] {
+  const checks: TargetCheck[] = []
+  const check = (name: string, goal: string, value: number | undefined, met: (v: number) => boolean) =>
+    checks.push({ name, goal, value, met: value === undefined ? undefined : met(value) })
+  check(
+    `REST meter: p99 at ${egress?.rate ?? '-'} calls/s above direct (ms)`,
+    '<= 1',
+    egress?.addedAtRate.meter.p99Ms,
+    (v) => v <= 1,
+  )
+  check('REST meter/floor calls/s', '>= 0.8', egress?.ratios.meterToFloor.reqPerSec, (v) => v >= 0.8)
+  check('REST meter/floor CPU per call', '<= 1.25', egress?.ratios.meterToFloor.cpu, (v) => v <= 1.25)
   return checks
 }
 
@@ -216,6 +239,7 @@ export function renderMarkdown(r: BenchResults): string {
   }
   if (r.status) out.push(...renderStatusMarkdown(r.status))
   if (r.footprint) out.push(...renderFootprintMarkdown(r.footprint))
+  if (r.egress) out.push(...renderEgressMarkdown(r.egress))
   if (r.soak) {
     const s = r.soak
     out.push(
@@ -235,4 +259,44 @@ export function renderMarkdown(r: BenchResults): string {
     )
   }
   return out.join('\n')
+}
+
+const EGRESS_ROWS = [
+  ['direct', 'Chat directly (the client speaks TLS)'],
+  ['meter', 'through the REST meter'],
+  ['floor', 'through the floor (node:http + undici, no measurement)'],
+  ['nginx', 'through nginx (one worker)'],
+] as const
+
+/** The REST meter's comparison: one row per path, then the ratios and the budget lines. */
+export function renderEgressMarkdown(e: EgressResult): string[] {
+  const out = [
+    `**REST meter**: calls to ${e.apis.length} Chat REST APIs, answered by a stand-in for Chat over HTTPS; each hop takes plain HTTP on loopback and speaks HTTPS to it over keep-alive connections, verifying its certificate. ${e.connections} connections, median of ${e.rounds} alternating rounds of ${e.roundSeconds} s; then ${e.rounds} paced rounds of ${e.pacedSeconds} s at an even ${e.rate} calls/s. nginx ${e.nginxVersion}.`,
+    '',
+    `| path | calls/s | p50 ms | p99 ms | hop CPU µs/call | Chat stand-in CPU µs/call | load generator cores | p50 / p99 ms at ${e.rate}/s | p99 added at ${e.rate}/s | hop CPU µs/call at ${e.rate}/s |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const [path, label] of EGRESS_ROWS) {
+    const p = e.paths[path]
+    const added = path === 'direct' ? '–' : fmt(e.addedAtRate[path].p99Ms)
+    out.push(
+      `| ${label} | ${p.reqPerSec} | ${fmt(p.p50Ms)} | ${fmt(p.p99Ms)} | ${fmt(p.hopCpuMicros, 1)} | ${fmt(p.chatCpuMicros, 1)} | ${fmt(p.clientCores)} | ${fmt(p.atRate.p50Ms)} / ${fmt(p.atRate.p99Ms)} | ${added} | ${fmt(p.atRate.hopCpuMicros, 1)} |`,
+    )
+  }
+  const { meterToFloor, meterToNginx, floorToNginx } = e.ratios
+  const budget = checkEgressTargets(e)
+  const met = (t: TargetCheck | undefined) =>
+    t?.met === undefined ? 'not measured' : t.met ? 'met' : '**not met**'
+  out.push(
+    '',
+    `Ratios (calls/s at ${e.connections} connections; CPU per call): meter/floor **${fmt(meterToFloor.reqPerSec)}** and **${fmt(meterToFloor.cpu)}×**; meter/nginx ${fmt(meterToNginx.reqPerSec)} and ${fmt(meterToNginx.cpu)}×; floor/nginx ${fmt(floorToNginx.reqPerSec)} and ${fmt(floorToNginx.cpu)}×. The meter counted ${e.meterCounts.counted} calls; ${e.meterCounts.answered} answers reached the client through it.`,
+    '',
+    '| budget line | goal | this run | met | beside nginx |',
+    '|---|---|---:|---|---|',
+    `| p99 added at ${e.rate} calls/s over direct (ms) | <= 1 | ${fmt(budget[0]?.value)} | ${met(budget[0])} | nginx adds ${fmt(e.addedAtRate.nginx.p99Ms)} |`,
+    `| meter/floor calls/s | >= 0.8 | ${fmt(budget[1]?.value)} | ${met(budget[1])} | meter/nginx ${fmt(meterToNginx.reqPerSec)} |`,
+    `| meter/floor CPU per call | <= 1.25 | ${fmt(budget[2]?.value)} | ${met(budget[2])} | meter/nginx ${fmt(meterToNginx.cpu)}× |`,
+    '',
+  )
+  return out
 }

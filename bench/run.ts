@@ -6,8 +6,10 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildAll, buildExporterAt, OUT_DIR, ROOT } from './lib/build.js'
 import { describeMachine, gitDescribe } from './lib/machine.js'
+import { findNginx } from './lib/nginx.js'
 import { runMain } from './lib/run-main.js'
 import { type BenchResults, checkTargets, renderMarkdown } from './report.js'
+import { benchEgress } from './suites/egress.js'
 import { benchFootprint } from './suites/footprint.js'
 import { benchIngest } from './suites/ingest.js'
 import { benchProxy } from './suites/proxy.js'
@@ -22,12 +24,15 @@ const USAGE = `usage: npm run bench [-- options]   (tsx bench/run.ts)
                        (--only soak runs the soak alone)
   --soak-seconds N     soak length (default 600)
   --footprint-seconds N  how long the footprint suite watches idle servers (default 180, 15 with --quick)
-  --profile            run the ingest servers under node --cpu-prof (bench/.out/profiles)
-  --only LIST          comma-separated suites: ingest,scale,proxy,status,footprint,soak (default: all but soak)
+  --profile            run the ingest servers, the REST meter and its floor under node --cpu-prof
+                       (bench/.out/profiles)
+  --only LIST          comma-separated suites: ingest,scale,proxy,status,footprint,egress,soak (default:
+                       all but soak); egress needs nginx (Debian's package nginx)
   --baseline REF       also measure the footprint of the exporter built from another commit, in the same run
   --out FILE           where to write the JSON results (default: bench/results.json for a full run,
-                       bench/soak-results.json for --only soak, bench/.out/results-quick.json for
-                       --quick); a full run to the default place also refreshes BENCHMARKS.md`
+                       bench/soak-results.json for --only soak, bench/egress-results.json for
+                       --only egress, bench/.out/results-quick.json for --quick); a full run to the
+                       default place also refreshes BENCHMARKS.md`
 
 const { values: flags } = parseArgs({
   options: {
@@ -36,7 +41,7 @@ const { values: flags } = parseArgs({
     'soak-seconds': { type: 'string', default: '600' },
     'footprint-seconds': { type: 'string' },
     profile: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'ingest,scale,proxy,status,footprint' },
+    only: { type: 'string', default: 'ingest,scale,proxy,status,footprint,egress' },
     baseline: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -62,6 +67,7 @@ const PLAN = quick
       stallSeconds: 0.5,
       warmupAlerts: 500,
       footprintSeconds: 15,
+      egress: { rounds: 1, roundSeconds: 1, warmupSeconds: 0.5, pacedSeconds: 1 },
     }
   : {
       rounds: 5,
@@ -72,18 +78,22 @@ const PLAN = quick
       stallSeconds: 3,
       warmupAlerts: 5000,
       footprintSeconds: 180,
+      egress: { rounds: 5, roundSeconds: 10, warmupSeconds: 3, pacedSeconds: 5 },
     }
-const SUITES = ['ingest', 'scale', 'proxy', 'status', 'footprint', 'soak']
+const SUITES = ['ingest', 'scale', 'proxy', 'status', 'footprint', 'egress', 'soak']
 for (const suite of suites) {
   if (!SUITES.includes(suite)) {
     process.stderr.write(`unknown suite ${JSON.stringify(suite)}\n${USAGE}\n`)
     process.exit(2)
   }
 }
-const soakOnly = suites.size === 1 && suites.has('soak')
-const defaultOut = quick
-  ? join(OUT_DIR, 'results-quick.json')
-  : join(ROOT, soakOnly ? 'bench/soak-results.json' : 'bench/results.json')
+// A suite run alone on demand keeps its own file, and leaves the full run's bench/results.json as it is.
+const OWN_FILES: Record<string, string> = {
+  soak: 'bench/soak-results.json',
+  egress: 'bench/egress-results.json',
+}
+const alone = suites.size === 1 ? OWN_FILES[[...suites][0] as string] : undefined
+const defaultOut = quick ? join(OUT_DIR, 'results-quick.json') : join(ROOT, alone ?? 'bench/results.json')
 const outFile = resolve(flags.out ?? defaultOut)
 const BENCHMARKS_MD = join(ROOT, 'BENCHMARKS.md')
 
@@ -117,6 +127,8 @@ function formatLikeTheProject(file: string): void {
 async function main(): Promise<void> {
   const startedAt = new Date()
   const loadAverageAtStart = os.loadavg()
+  // Before anything runs: a missing nginx is told at once, not after the other suites' minutes.
+  if (suites.has('egress')) findNginx()
   log(`bench: ${quick ? 'quick' : 'full'} run; building the exporter and the comparison servers`)
   const builds = buildAll()
 
@@ -192,6 +204,18 @@ async function main(): Promise<void> {
       log,
     })
   }
+  let egress: BenchResults['egress']
+  if (suites.has('egress')) {
+    log('REST meter: Chat directly, through the meter, its floor and nginx')
+    egress = await benchEgress({
+      builds,
+      ...PLAN.egress,
+      connections: 32,
+      rate: 1000,
+      profileDir: flags.profile ? join(OUT_DIR, 'profiles') : undefined,
+      log,
+    })
+  }
   let soak: BenchResults['soak']
   if (flags.soak || suites.has('soak')) {
     const seconds = Number(flags['soak-seconds'])
@@ -214,6 +238,7 @@ async function main(): Promise<void> {
     soak,
     status,
     footprint,
+    egress,
   }
   const results: BenchResults = { ...partial, targets: checkTargets(partial) }
   const markdown = renderMarkdown(results)

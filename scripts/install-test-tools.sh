@@ -9,7 +9,7 @@
 #   PodMonitor, PrometheusRule) of the pinned release, into TOOLS_BUILD_DIR/prometheus-operator-crds.
 # - From Debian's packages: Prometheus 2.x and Alertmanager 0.25 (/usr/bin), for the checks that the
 #   alert rules still load on the older line; chromium for the status page's browser test; openssl,
-#   curl and htpasswd.
+#   curl and htpasswd; nginx, the incumbent the benchmarks compare the REST meter with.
 #
 # Whether a tool is built is decided from the pins and this script alone, with no network call: a stamp
 # beside each build records its recipe (the pin and the functions here that say how it is built) and the
@@ -65,6 +65,8 @@ step_debian_packages() {
   command -v curl >/dev/null || missing+=(curl)
   # htpasswd: the bcrypt hashes of WEB_CONFIG_FILE tests are made the way its docs tell users to.
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  # nginx: the incumbent the bench's REST meter suite (which the quick bench's test runs) measures against.
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     local t0=$SECONDS policy=/usr/sbin/policy-rc.d
@@ -84,6 +86,7 @@ step_debian_packages() {
   say "Debian: $(/usr/bin/promtool --version 2>&1 | sed -n 1p)"
   say "Debian: $(/usr/bin/prometheus-alertmanager --version 2>&1 | sed -n 1p)"
   say "Debian: $(chromium --version 2>/dev/null | sed -n 1p)"
+  say "Debian: $(/usr/sbin/nginx -v 2>&1 | sed -n 1p)"
 }
 
 # --- Pins, Go and the module proxy -------------------------------------------------------------

@@ -59,16 +59,19 @@ export function buildExporterAt(ref: string): string {
   return buildExporter(root, join(root, 'build'))
 }
 
+/** The comparison servers of bench/servers, by file name. */
+const REFERENCE_SERVERS = ['bare', 'floor', 'chat-stand-in', 'egress-floor'] as const
+
 /**
- * Turns the comparison servers of bench/servers into plain JavaScript, so that all three servers run
- * under plain node alike (a loader such as tsx adds a hooks thread, and a profile of its own). They are
- * type-checked with the rest of the project; here they are only transpiled, which takes milliseconds.
- * Returns the directory holding `bare.js` and `floor.js`.
+ * Turns the comparison servers of bench/servers into plain JavaScript, so that they run under plain
+ * node as the exporter does (a loader such as tsx adds a hooks thread, and a profile of its own). They
+ * are type-checked with the rest of the project; here they are only transpiled, which takes
+ * milliseconds. Returns the directory holding `bare.js`, `floor.js` and the others.
  */
 function buildReferenceServers(): string {
   rmSync(SERVERS_DIR, { recursive: true, force: true })
   mkdirSync(SERVERS_DIR, { recursive: true })
-  for (const name of ['bare', 'floor']) {
+  for (const name of REFERENCE_SERVERS) {
     const source = readFileSync(join(ROOT, 'bench/servers', `${name}.ts`), 'utf8')
     const { outputText } = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
@@ -78,11 +81,14 @@ function buildReferenceServers(): string {
   return SERVERS_DIR
 }
 
-/** Entry points of the three servers, as plain JavaScript. */
+/** Entry points of the servers, as plain JavaScript. */
 export interface Builds {
   exporter: string
   bare: string
   floor: string
+  /** The REST meter's benchmark: a fast stand-in for Chat over HTTPS, and the meter's floor. */
+  chatStandIn: string
+  egressFloor: string
 }
 
 /** Removes this run's builds (the servers have stopped by then). */
@@ -92,5 +98,11 @@ export function removeBuilds(): void {
 
 export function buildAll(): Builds {
   const servers = buildReferenceServers()
-  return { exporter: buildExporter(), bare: join(servers, 'bare.js'), floor: join(servers, 'floor.js') }
+  return {
+    exporter: buildExporter(),
+    bare: join(servers, 'bare.js'),
+    floor: join(servers, 'floor.js'),
+    chatStandIn: join(servers, 'chat-stand-in.js'),
+    egressFloor: join(servers, 'egress-floor.js'),
+  }
 }

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { setTimeout as delay } from 'node:timers/promises'
 
 /** A server under test, running in its own process so that the load generator never shares its event loop. */
@@ -15,44 +14,73 @@ export interface ServerProcess {
 
 export interface SpawnOptions {
   name: string
+  /** The program to run: node (this process's own) unless set, e.g. to nginx. */
+  command?: string
   args: string[]
   env?: Record<string, string>
-  /** Path that answers 200 once the server is ready. */
+  /** Path that answers 200 over plain HTTP once the server is ready. */
   readyPath: string
   port: number
+  /** Asks whether the server is ready instead of a plain HTTP GET of `readyPath` (e.g. over TLS). */
+  isReady?: () => Promise<boolean>
+  /**
+   * Runs the program in a process group of its own and signals the whole group, for a server that
+   * forks workers (nginx): killing only its master would leave the workers serving.
+   */
+  group?: boolean
 }
 
-const running = new Set<ChildProcess>()
+/** The children still running, each with how to signal it (or its group). */
+const running = new Map<ChildProcess, (signal: NodeJS.Signals) => void>()
 
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, options.args, {
+  const child = spawn(options.command ?? process.execPath, options.args, {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.group === true,
   })
-  running.add(child)
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      if (options.group && child.pid !== undefined) process.kill(-child.pid, name)
+      else child.kill(name)
+    } catch {}
+  }
+  running.set(child, signal)
   let output = ''
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000)
   }
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
-  const exited = once(child, 'exit')
+  // A program that cannot be started (not installed) says so in the output, and is never ready.
+  let failedToStart = false
+  child.on('error', (error) => {
+    failedToStart = true
+    running.delete(child)
+    keep(Buffer.from(`${error.message}\n`))
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.once('exit', () => running.delete(child))
 
   const url = `http://127.0.0.1:${options.port}`
+  const isReady =
+    options.isReady ??
+    (async () => {
+      const response = await fetch(`${url}${options.readyPath}`, { signal: AbortSignal.timeout(1000) })
+      await response.arrayBuffer()
+      return response.status === 200
+    })
   const deadline = Date.now() + 15_000
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (failedToStart || child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${options.name} exited before it was ready:\n${output}`)
     }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL')
+      signal('SIGKILL')
       throw new Error(`${options.name} was not ready within 15 s:\n${output}`)
     }
     try {
-      const response = await fetch(`${url}${options.readyPath}`, { signal: AbortSignal.timeout(1000) })
-      await response.arrayBuffer()
-      if (response.status === 200) break
+      if (await isReady()) break
     } catch {}
     await delay(50)
   }
@@ -65,8 +93,8 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     output: () => output,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      signal('SIGTERM')
+      const timer = setTimeout(() => signal('SIGKILL'), 5000)
       await exited
       clearTimeout(timer)
     },
@@ -75,7 +103,7 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
 
 /** Kills every child still running: called at the end of a run and on any failure or interrupt. */
 export function killAll(): void {
-  for (const child of running) child.kill('SIGKILL')
+  for (const signal of running.values()) signal('SIGKILL')
   running.clear()
 }
 

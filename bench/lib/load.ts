@@ -12,6 +12,11 @@ export interface LoadOptions {
   durationSeconds: number
   /** Requests per second over all connections; unset = as fast as the server answers. */
   overallRate?: number
+  /**
+   * For an https URL: the name the client sends in SNI (autocannon speaks TLS but never verifies the
+   * certificate, whatever it is given).
+   */
+  servername?: string
 }
 
 export interface LoadResult {
@@ -24,6 +29,8 @@ export interface LoadResult {
   /** Answers other than 200, and connection errors or timeouts: all must be 0 for a valid round. */
   notOk: number
   errors: number
+  /** The first few distinct error messages of the round, when there were errors (to say what failed). */
+  firstErrors?: string[]
   /** CPU time the server spent per answered request, in microseconds (Linux only). */
   serverCpuMicros: number | undefined
   /** CPU the load generator itself used, in cores (1 = one core busy): near 1 means it may be the limit. */
@@ -52,9 +59,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         requests: options.requests,
         timeout: 5,
         ...(options.overallRate !== undefined && { overallRate: options.overallRate }),
+        ...(options.servername !== undefined && { servername: options.servername }),
       },
       (error, result) => (error ? reject(error) : resolve(result)),
     )
+  })
+  const firstErrors = new Set<string>()
+  instance?.on('reqError', (error: Error) => {
+    if (firstErrors.size < 5)
+      firstErrors.add(`${(error as { code?: string }).code ?? ''} ${error.message}`.trim())
   })
   instance?.on('response', (_client, statusCode, _bytes, responseTime) => {
     if (statusCode === 200) {
@@ -80,6 +93,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     ok,
     notOk,
     errors: result.errors + result.timeouts,
+    ...(firstErrors.size > 0 && { firstErrors: [...firstErrors] }),
     serverCpuMicros,
     clientCores: (cpu.user + cpu.system) / 1e6 / elapsedSeconds,
   }

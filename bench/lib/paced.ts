@@ -11,6 +11,8 @@ export interface PacedOptions {
   rate: number
   seconds: number
   connections: number
+  /** For an https origin: the CA (PEM) that signed its certificate. */
+  ca?: string
 }
 
 export interface PacedResult {
@@ -27,7 +29,11 @@ export interface PacedResult {
  * connection's quota for the second at once, so its latencies at a fixed rate are those of a burst.
  */
 export async function runPaced(options: PacedOptions): Promise<PacedResult> {
-  const pool = new Pool(options.origin, { connections: options.connections, pipelining: 1 })
+  const pool = new Pool(options.origin, {
+    connections: options.connections,
+    pipelining: 1,
+    ...(options.ca !== undefined && { connect: { ca: options.ca } }),
+  })
   const latencies: number[] = []
   let notOk = 0
   const inFlight = new Set<Promise<void>>()

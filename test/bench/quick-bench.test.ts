@@ -122,8 +122,43 @@ describe('bench --quick', () => {
     expect(stdout).toContain('**Status page**')
   })
 
+  it('compares the REST meter with Chat directly, its floor and nginx, and checks its budget', () => {
+    const egress = results.egress
+    if (egress === undefined) throw new Error('no egress figures')
+    expect(egress.apis.length).toBeGreaterThan(1)
+    expect(egress.nginxVersion).toMatch(/^nginx\/\d+\.\d+/)
+    for (const path of ['direct', 'meter', 'floor', 'nginx'] as const) {
+      const figures = egress.paths[path]
+      expect(figures.rounds).toHaveLength(egress.rounds)
+      expect(figures.pacedRounds).toHaveLength(egress.rounds)
+      expect(figures.reqPerSec).toBeGreaterThan(0)
+      for (const value of [figures.p50Ms, figures.p99Ms, figures.atRate.p50Ms, figures.atRate.p99Ms]) {
+        expect(finite(value)).toBe(true)
+      }
+      expect(figures.p99Ms).toBeGreaterThanOrEqual(figures.p50Ms)
+      // CPU per call is read from /proc: the hops' own, and the Chat stand-in's on every path.
+      if (process.platform === 'linux') {
+        expect(finite(figures.chatCpuMicros)).toBe(true)
+        expect(finite(figures.hopCpuMicros)).toBe(path !== 'direct')
+      }
+    }
+    for (const hop of ['meter', 'floor', 'nginx'] as const) {
+      expect(finite(egress.addedAtRate[hop].p99Ms)).toBe(true)
+    }
+    expect(egress.ratios.meterToFloor.reqPerSec).toBeGreaterThan(0)
+    expect(egress.ratios.meterToNginx.reqPerSec).toBeGreaterThan(0)
+    // The meter measured every call that went through it.
+    expect(egress.meterCounts.answered).toBeGreaterThan(0)
+    expect(egress.meterCounts.counted).toBeGreaterThanOrEqual(egress.meterCounts.answered)
+    const budget = results.targets.filter((t) => t.name.startsWith('REST meter'))
+    expect(budget).toHaveLength(3)
+    for (const line of budget) expect(typeof line.met).toBe('boolean')
+    expect(stdout).toContain('**REST meter**')
+    expect(stdout).toContain('| through nginx (one worker) |')
+  })
+
   it('checks every target and prints the report', () => {
-    expect(results.targets.length).toBeGreaterThanOrEqual(7)
+    expect(results.targets.length).toBeGreaterThanOrEqual(10)
     for (const target of results.targets) expect(target.goal).not.toBe('')
     expect(stdout).toContain('| exporter |')
     expect(stdout).toContain('**Targets**')
