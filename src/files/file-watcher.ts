@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { type FSWatcher, watch } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Logger } from '../logging/logger.js'
-import { readSmallFile, type SmallFileRead } from './small-file.js'
+import { readTextFile, type TextFileRead } from './regular-file.js'
 
 /**
  * How often a watched file is read whatever the watch says. Watches miss a Kubernetes volume's `..data`
@@ -17,10 +17,13 @@ export interface FileWatcherOptions {
   path: string
   variable: string
   maxBytes: number
-  /** The content read at start-up: the same content read again is not a change. */
-  initialContent: string
+  /**
+   * The content read at start-up: the same content read again is not a change. Without it, the first
+   * read (made at once) is reported whatever it holds.
+   */
+  initialContent?: string | undefined
   /** Told of each read whose outcome (content, or problem) differs from the previous one. */
-  onChange: (read: SmallFileRead) => void
+  onChange: (read: TextFileRead) => void
   logger: Logger
   pollIntervalMs?: number
   /** Watch the file's folder as well as polling (default true); tests turn it off to check the poll. */
@@ -33,21 +36,24 @@ export interface FileWatcher {
   close(): void
 }
 
-const fingerprintOf = (read: SmallFileRead) =>
+const fingerprintOf = (read: TextFileRead) =>
   read.ok ? createHash('sha256').update(read.content).digest('hex') : `problem:${read.problem}`
 
 /**
  * Reads a configuration file again when it changes. The folder is watched, not the file: Kubernetes
  * swaps a symlink and editors rename a new file over the old, and a watch on the old file sees neither.
- * Reads never overlap, run off the event loop, and never wait on a FIFO (readSmallFile).
+ * Reads never overlap, run off the event loop, and never wait on a FIFO (readTextFile).
  */
 export function watchFile(options: FileWatcherOptions): FileWatcher {
   const { path, variable, logger } = options
-  let lastSeen = fingerprintOf({ ok: true, content: options.initialContent })
+  let lastSeen =
+    options.initialContent === undefined
+      ? undefined
+      : fingerprintOf({ ok: true, content: options.initialContent })
   let closed = false
 
   async function checkOnce(): Promise<void> {
-    const read = await readSmallFile(path, options.maxBytes)
+    const read = await readTextFile(path, options.maxBytes)
     if (closed) return
     const seen = fingerprintOf(read)
     if (seen === lastSeen) return
@@ -116,6 +122,8 @@ export function watchFile(options: FileWatcherOptions): FileWatcher {
   }, pollIntervalMs)
   poll.unref()
   startWatching()
+  // A change between the start-up read and the watch's start is seen at once.
+  void check()
 
   return {
     check,

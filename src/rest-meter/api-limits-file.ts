@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { readSmallFileSync } from '../files/small-file.js'
+import { readTextFileSync } from '../files/regular-file.js'
 import { isApiSegment } from './chat-api-path.js'
 
 /** API_LIMITS_FILE is a short list; anything larger is not it. */
@@ -48,7 +48,7 @@ const firstLine = (text: string) => text.split('\n')[0] ?? text
 
 /** Reads and parses API_LIMITS_FILE at start-up. */
 export function readApiLimitsFileSync(path: string): ApiLimitsParse & { content?: string } {
-  const read = readSmallFileSync(path, MAX_API_LIMITS_FILE_BYTES)
-  if (!read.ok) return read
+  const read = readTextFileSync(path, MAX_API_LIMITS_FILE_BYTES)
+  if (!read.ok) return { ok: false, problem: read.problem }
   return { ...parseApiLimits(read.content), content: read.content }
 }

@@ -1,4 +1,4 @@
-import { readRegularFile, readRegularFileSync, UnreadableFileError } from '../read-regular-file.js'
+import { readTextFile, readTextFileSync, type TextFileRead } from '../files/regular-file.js'
 import { MAX_TOKEN_FILE_BYTES, parseTokenList } from './token-list.js'
 
 export type TokenFileRead =
@@ -6,18 +6,18 @@ export type TokenFileRead =
   /** `content` is set when the file was read but holds no usable token. */
   | { ok: false; content: string | undefined; problem: string }
 
-function parsed(path: string, content: string): TokenFileRead {
+/** The tokens of a read of the token file, or why it holds none that can be used. */
+export function tokenFileReadOf(path: string, read: TextFileRead): TokenFileRead {
+  if (!read.ok) {
+    // Too large: most likely another file than the token file.
+    const hint = read.tooLarge ? ': is it the token file?' : ''
+    return { ok: false, content: undefined, problem: `${read.problem}${hint}` }
+  }
+  const { content } = read
   const result = parseTokenList(content)
   return result.ok
     ? { ok: true, content, tokens: result.tokens }
     : { ok: false, content, problem: `${result.problem} in ${JSON.stringify(path)}` }
-}
-
-const unreadable = (error: unknown): TokenFileRead => {
-  if (!(error instanceof UnreadableFileError)) throw error
-  // Too large: most likely another file than the token file.
-  const hint = error.tooLarge ? ': is it the token file?' : ''
-  return { ok: false, content: undefined, problem: `${error.message}${hint}` }
 }
 
 /**
@@ -25,18 +25,10 @@ const unreadable = (error: unknown): TokenFileRead => {
  * once, never waited on), at most MAX_TOKEN_FILE_BYTES.
  */
 export function readTokenFileSync(path: string): TokenFileRead {
-  try {
-    return parsed(path, readRegularFileSync(path, MAX_TOKEN_FILE_BYTES).toString('utf8'))
-  } catch (error) {
-    return unreadable(error)
-  }
+  return tokenFileReadOf(path, readTextFileSync(path, MAX_TOKEN_FILE_BYTES))
 }
 
 /** The same without blocking the event loop (the watcher's re-reads). */
 export async function readTokenFile(path: string): Promise<TokenFileRead> {
-  try {
-    return parsed(path, (await readRegularFile(path, MAX_TOKEN_FILE_BYTES)).toString('utf8'))
-  } catch (error) {
-    return unreadable(error)
-  }
+  return tokenFileReadOf(path, await readTextFile(path, MAX_TOKEN_FILE_BYTES))
 }

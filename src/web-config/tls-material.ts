@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { statSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import type { SecureContextOptions } from 'node:tls'
-import { readRegularFile, readRegularFileSync, UnreadableFileError } from '../read-regular-file.js'
+import { readRegularFile, readRegularFileSync, UnreadableFileError } from '../files/regular-file.js'
 import type { PemSource, TlsSettings } from './web-config-file.js'
 import { WebConfigError } from './web-config-file.js'
 

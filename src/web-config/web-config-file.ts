@@ -2,7 +2,7 @@ import { validateHeaderValue } from 'node:http'
 import { createRequire } from 'node:module'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
-import { readRegularFileSync, UnreadableFileError } from '../read-regular-file.js'
+import { readRegularFileSync, UnreadableFileError } from '../files/regular-file.js'
 import { checkBcryptHash } from './bcrypt-hash.js'
 import { parseGoDuration } from './go-duration.js'
 import {

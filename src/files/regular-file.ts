@@ -93,3 +93,31 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
     await handle?.close()
   }
 }
+
+/** A text file's content, or why it cannot be used (an UnreadableFileError's message). */
+export type TextFileRead = { ok: true; content: string } | { ok: false; problem: string; tooLarge: boolean }
+
+const asText = (buffer: Buffer): TextFileRead => ({ ok: true, content: buffer.toString('utf8') })
+
+const asProblem = (error: unknown): TextFileRead => {
+  if (!(error instanceof UnreadableFileError)) throw error
+  return { ok: false, problem: error.message, tooLarge: error.tooLarge }
+}
+
+/** readRegularFileSync as UTF-8 text, with the reason as a value rather than a throw. */
+export function readTextFileSync(path: string, maxBytes: number): TextFileRead {
+  try {
+    return asText(readRegularFileSync(path, maxBytes))
+  } catch (error) {
+    return asProblem(error)
+  }
+}
+
+/** readRegularFile as UTF-8 text, with the reason as a value rather than a throw. */
+export async function readTextFile(path: string, maxBytes: number): Promise<TextFileRead> {
+  try {
+    return asText(await readRegularFile(path, maxBytes))
+  } catch (error) {
+    return asProblem(error)
+  }
+}
