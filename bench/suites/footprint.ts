@@ -136,10 +136,12 @@ export async function benchFootprint(options: FootprintOptions): Promise<Footpri
       {
         name: `exporter, every feature on${suffix}`,
         description:
-          'CALLBACK_TOKEN_FILE, METRICS_PORT, WEB_CONFIG_FILE (TLS, basic auth, headers, rate limit) ' +
-          `and UPSTREAM_URL (front-proxy mode); /metrics scraped over TLS with basic auth${ref}`,
+          'CALLBACK_TOKEN_FILE, METRICS_PORT, WEB_CONFIG_FILE (TLS, basic auth, headers, rate limit), ' +
+          'UPSTREAM_URL (front-proxy mode) and EGRESS_PORT (the REST meter, idle); /metrics scraped ' +
+          `over TLS with basic auth${ref}`,
         start: async () => {
           const metricsPort = await freePort()
+          const egressPort = await freePort()
           return startExporterAt(
             entry,
             {
@@ -148,6 +150,7 @@ export async function benchFootprint(options: FootprintOptions): Promise<Footpri
               METRICS_PORT: String(metricsPort),
               WEB_CONFIG_FILE: files.webConfig,
               UPSTREAM_URL: `${bare.server.url}/app`,
+              EGRESS_PORT: String(egressPort),
             },
             { port: metricsPort, ca: files.ca, auth: files.auth },
           )
