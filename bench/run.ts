@@ -31,7 +31,8 @@ const USAGE = `usage: npm run bench [-- options]   (tsx bench/run.ts)
   --baseline REF       also measure the footprint of the exporter built from another commit, in the same run
   --out FILE           where to write the JSON results (default: bench/results.json for a full run,
                        bench/soak-results.json for --only soak, bench/egress-results.json for
-                       --only egress, bench/.out/results-quick.json for --quick); a full run to the
+                       --only egress, bench/footprint-results.json for --only footprint,
+                       bench/.out/results-quick.json for --quick); a full run to the
                        default place also refreshes BENCHMARKS.md`
 
 const { values: flags } = parseArgs({
@@ -91,6 +92,7 @@ for (const suite of suites) {
 const OWN_FILES: Record<string, string> = {
   soak: 'bench/soak-results.json',
   egress: 'bench/egress-results.json',
+  footprint: 'bench/footprint-results.json',
 }
 const alone = suites.size === 1 ? OWN_FILES[[...suites][0] as string] : undefined
 const defaultOut = quick ? join(OUT_DIR, 'results-quick.json') : join(ROOT, alone ?? 'bench/results.json')
