@@ -13,7 +13,15 @@ import {
   variableQueries,
 } from '../monitoring/dashboard-queries.js'
 import { waitFor } from './support/processes.js'
-import { E2E_SDKAPPID, E2E_TOKEN, promQuery, type Stack, startStack } from './support/stack.js'
+import {
+  alertmanagerAlerts,
+  E2E_SDKAPPID,
+  E2E_TOKEN,
+  prometheusAlerts,
+  promQuery,
+  type Stack,
+  startStack,
+} from './support/stack.js'
 
 // The whole bundle against real tools, the current releases pinned in tools/versions.env: the
 // simulator's signed alarms reach the exporter, Prometheus scrapes it and evaluates the bundled rules,
@@ -44,17 +52,6 @@ const CORE_PANELS = [
   'Resident memory',
   'Event-loop lag (p99)',
 ]
-
-interface PrometheusAlert {
-  labels: Record<string, string>
-  annotations: Record<string, string>
-  state: string
-}
-
-interface AlertmanagerAlert {
-  labels: Record<string, string>
-  status: { state: string; inhibitedBy: string[] }
-}
 
 interface WebhookPayload {
   receiver: string
@@ -127,9 +124,7 @@ describe('monitoring bundle end to end', () => {
     const alerts = await waitFor(
       'TencentChatApiOverRateLimit to fire',
       async () => {
-        const response = await fetch(`${stack.prometheusUrl}/api/v1/alerts`)
-        const body = (await response.json()) as { data: { alerts: PrometheusAlert[] } }
-        const firing = body.data.alerts.filter((alert) => alert.state === 'firing')
+        const firing = (await prometheusAlerts(stack)).filter((alert) => alert.state === 'firing')
         return firing.some((alert) => alert.labels.alertname === 'TencentChatApiOverRateLimit')
           ? firing
           : undefined
@@ -249,8 +244,7 @@ describe('monitoring bundle end to end', () => {
   }, 35_000)
 
   it("inhibits the over-limit API's near-limit warning in Alertmanager", async () => {
-    const response = await fetch(`${stack.alertmanagerUrl}/api/v2/alerts`)
-    const alerts = (await response.json()) as AlertmanagerAlert[]
+    const alerts = await alertmanagerAlerts(stack)
     const warning = alerts.find(
       (alert) =>
         alert.labels.alertname === 'TencentChatApiNearRateLimit' && matches(alert.labels, OVER_LIMIT_API),

@@ -11,7 +11,7 @@ import { type FakeChat, startFakeChat } from '../rest-meter/support/fake-chat.js
 import { APP, startMeter } from '../rest-meter/support/meter.js'
 import { API_OF_METHOD, drivePythonClient, type PythonStep } from '../rest-meter/support/python-client.js'
 import { waitFor } from './support/processes.js'
-import { promQuery, type Stack, startStack } from './support/stack.js'
+import { alertmanagerAlerts, prometheusAlerts, promQuery, type Stack, startStack } from './support/stack.js'
 
 // The REST meter's part of the monitoring bundle on real tools: Tencent's Python client
 // (tencentcloud-sdk-python-im) calls Chat's REST API through the exporter's REST meter, as an app
@@ -43,17 +43,6 @@ const SLOW_ANSWER_MS = 1200
 const REST_ALERTS = alertRules(ruleGroups(monitoringConfig))
   .map((rule) => rule.alert)
   .filter((name) => name.startsWith('TencentChatRest'))
-
-interface PrometheusAlert {
-  labels: Record<string, string>
-  annotations: Record<string, string>
-  state: string
-}
-
-interface AlertmanagerAlert {
-  labels: Record<string, string>
-  status: { state: string; inhibitedBy: string[] }
-}
 
 /** One call the Python client made: its API, the HTTP status and the answer's ErrorCode. */
 interface ClientCall {
@@ -205,9 +194,7 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
     const firing = await waitFor(
       'every REST alert to fire',
       async () => {
-        const response = await fetch(`${stack.prometheusUrl}/api/v1/alerts`)
-        const body = (await response.json()) as { data: { alerts: PrometheusAlert[] } }
-        const alerts = body.data.alerts.filter(
+        const alerts = (await prometheusAlerts(stack)).filter(
           (alert) => alert.state === 'firing' && alert.labels.alertname?.startsWith('TencentChatRest'),
         )
         const names = new Set(alerts.map((alert) => alert.labels.alertname))
@@ -277,8 +264,7 @@ describe('the REST meter in the monitoring bundle, end to end', () => {
     const alerts = await waitFor(
       'Alertmanager to hold both near-limit warnings',
       async () => {
-        const response = await fetch(`${stack.alertmanagerUrl}/api/v2/alerts`)
-        const all = (await response.json()) as AlertmanagerAlert[]
+        const all = await alertmanagerAlerts(stack)
         const near = all.filter((alert) => alert.labels.alertname === 'TencentChatRestApiNearLimit')
         return near.length >= 2 ? all : undefined
       },

@@ -25,6 +25,30 @@ export interface Stack {
   stop(): Promise<void>
 }
 
+/** An alert as Prometheus' `/api/v1/alerts` lists it. */
+export interface PrometheusAlert {
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  state: string
+}
+
+/** An alert as Alertmanager's `/api/v2/alerts` lists it. */
+export interface AlertmanagerAlert {
+  labels: Record<string, string>
+  status: { state: string; inhibitedBy: string[] }
+}
+
+/** The alerts Prometheus holds now, pending or firing. */
+export async function prometheusAlerts(stack: Stack): Promise<PrometheusAlert[]> {
+  const response = await fetch(`${stack.prometheusUrl}/api/v1/alerts`)
+  return ((await response.json()) as { data: { alerts: PrometheusAlert[] } }).data.alerts
+}
+
+/** The alerts Alertmanager holds now, with whether each is inhibited. */
+export async function alertmanagerAlerts(stack: Stack): Promise<AlertmanagerAlert[]> {
+  return (await (await fetch(`${stack.alertmanagerUrl}/api/v2/alerts`)).json()) as AlertmanagerAlert[]
+}
+
 export interface StackOptions {
   /** Starts the exporter to scrape; by default one with the E2E token and SDKAppID, logging at debug. */
   startExporter?: () => Promise<TestExporter>
