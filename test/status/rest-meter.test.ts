@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +13,7 @@ import { APP, restQuery, startMeter } from '../rest-meter/support/meter.js'
 import { post } from '../rest-meter/support/node-client.js'
 import { apiOf, samplesOf, scrape } from '../rest-meter/support/samples.js'
 import { expectNoSecrets, secretsOfQuery } from '../rest-meter/support/secrets.js'
+import { shape } from './support/json-shape.js'
 
 // The REST meter on the status page and in /api/v1/status, on the real server: calls made through the
 // real meter to a fake Chat over HTTPS, and what the page and the JSON say of them, checked against what
@@ -249,6 +251,18 @@ describe('the REST meter on the status page and in its JSON', { timeout: 60_000 
     expect(custom).toContain('title="no known limit: set it in API_LIMITS_FILE">–</span>')
     expect(custom).toContain('<span class="bad">chat_unreachable</span> 1')
     for (const row of rows) expect(row).toMatch(/data-label="p99">(≤ [\d.,]+ m?s|&gt; 10 s)<\/td>/)
+  })
+
+  it('answers with the fields of the example in docs/operations.md, each of the same kind', async () => {
+    const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8')
+    const section = doc.slice(doc.indexOf('## Status page'))
+    // The second example: the REST meter's fields.
+    const text = [...section.matchAll(/```json\n([\s\S]*?)\n```/g)][1]?.[1]
+    expect(text).toBeDefined()
+    const example = JSON.parse(text as string) as Record<string, unknown>
+    const { rest_meter, rest_apis } = await status(exporter.metricsUrl)
+    expect(Object.keys(example)).toEqual(['rest_meter', 'rest_apis'])
+    expect(shape(example)).toEqual(shape({ rest_meter, rest_apis }))
   })
 
   it('never shows a UserSig or the identifier, on the page or in the JSON', async () => {
