@@ -111,12 +111,14 @@ const LONGEST_DURATION_BUCKET = restRequestDuration.buckets.at(-1) as number
 const restAnswers = (api: RestApiStatus) => {
   const parts: Html[] = api.answers.map((answer) =>
     answer.action_status === 'OK' && answer.error_code === '0'
-      ? html`<span class="ok">OK</span> ${formatNumber(answer.total)}`
-      : html`<span class="bad">${answer.action_status} ${answer.error_code}</span> ${formatNumber(answer.total)}`,
+      ? html`<span class="nw"><span class="ok">OK</span> ${formatNumber(answer.total)}</span>`
+      : html`<span class="nw"><span class="bad">${answer.action_status} ${answer.error_code}</span> ${formatNumber(answer.total)}</span>`,
   )
   for (const reason of METER_FAILURES) {
     const count = api.failures[reason]
-    if (count > 0) parts.push(html`<span class="bad">${reason}</span> ${formatNumber(count)}`)
+    if (count > 0) {
+      parts.push(html`<span class="nw"><span class="bad">${reason}</span> ${formatNumber(count)}</span>`)
+    }
   }
   if (parts.length === 0) return html`<span class="muted">none yet</span>`
   return parts.map((part, i) => (i === 0 ? part : html`, ${part}`))
@@ -140,7 +142,7 @@ const restApiRow = (api: RestApiStatus, context: PageContext) => html`<tr>
     : html`${formatNumber(api.known_limit_per_second)} <span class="muted" title="${LIMIT_SOURCES[api.known_limit_source].title}">${LIMIT_SOURCES[api.known_limit_source].text}</span>`
 }</td>
 <td>${utilisation(api.peak_utilization_ratio)}</td>
-<td class="detail" data-label="answers">${restAnswers(api)}</td>
+<td class="wrap" data-label="answers">${restAnswers(api)}</td>
 <td class="num" data-label="p99">${p99(api.p99_duration_seconds_at_most)}</td>
 <td class="num" data-label="in flight">${formatNumber(api.in_flight)}</td>
 <td data-label="last call">${when(api.last_call_timestamp_seconds, context.nowMs)}</td>
