@@ -1,8 +1,7 @@
-import type { MetricObjectWithValues, MetricValue } from 'prom-client'
 import type { LimitSource } from '../rest-meter/known-limits.js'
 import { METER_FAILURES, type MeterFailure } from '../rest-meter/meter-answers.js'
 import type { MeterState } from '../rest-meter/meter-state.js'
-import type { ApiLabels } from '../rest-meter/metered-apis.js'
+import { DURATION_BUCKETS } from '../rest-meter/metered-apis.js'
 import { PEAK_WINDOW_SECONDS } from '../rest-meter/peak-window.js'
 import { type CumulativeBucket, quantileUpperBound } from './latency-bound.js'
 import type { Utilization } from './status-data.js'
@@ -61,26 +60,13 @@ export interface RestMeterSource {
   chatRestUrl: URL
 }
 
-const keyOf = (labels: Partial<Record<keyof ApiLabels, string | number>>) =>
-  `${labels.sdkappid} ${labels.service_name} ${labels.command}`
-
-/** The samples of a prom-client metric, grouped by API. */
-function byApi<T>(
-  metric: MetricObjectWithValues<MetricValue<string>>,
-  add: (into: T, value: MetricValue<string> & { metricName?: string }) => void,
-  empty: () => T,
-): Map<string, T> {
-  const grouped = new Map<string, T>()
-  for (const value of metric.values) {
-    const key = keyOf(value.labels)
-    let entry = grouped.get(key)
-    if (entry === undefined) {
-      entry = empty()
-      grouped.set(key, entry)
-    }
-    add(entry, value)
-  }
-  return grouped
+/** An API's counts per duration bucket as a histogram's cumulative buckets, `+Inf` last. */
+function cumulative(durations: Uint32Array): CumulativeBucket[] {
+  let count = 0
+  return Array.from(durations, (inBucket, i) => {
+    count += inBucket
+    return { le: DURATION_BUCKETS[i] ?? Infinity, count }
+  })
 }
 
 const noFailures = () =>
@@ -92,58 +78,28 @@ const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 /**
  * Every API the REST meter has seen, as of `nowMs`, the highest peak utilisation first (an unknown limit
- * last), then the highest peak, the latest call, and by name; and the meter's summary. The counts are
- * read from the meter's own metrics (the answers, failures and duration histogram that /metrics shows),
- * the rate and peak from each API's window: nothing is added to a call's path for the page.
+ * last), then the highest peak, the latest call, and by name; and the meter's summary. Read from the
+ * meter's record of each API (src/rest-meter/metered-apis.ts): its answers and failures (the same counts
+ * as its metrics), its peak window and its duration buckets.
  */
-export async function collectRestMeter(
+export function collectRestMeter(
   source: RestMeterSource | undefined,
   nowMs: number,
-): Promise<{ summary: RestMeterSummary; apis: RestApiStatus[] }> {
+): { summary: RestMeterSummary; apis: RestApiStatus[] } {
   if (source === undefined) return { summary: { enabled: false }, apis: [] }
-  const { apis, knownLimits, metrics } = source.state
-  const answers = byApi<RestAnswerCount[]>(
-    await metrics.requests.get(),
-    (into, { labels, value }) => {
-      if (value > 0) {
-        into.push({
-          action_status: String(labels.action_status),
-          error_code: String(labels.error_code),
-          total: value,
-        })
-      }
-    },
-    () => [],
-  )
-  const failures = byApi<Record<MeterFailure, number>>(
-    await metrics.failures.get(),
-    (into, { labels, value }) => {
-      into[labels.reason as MeterFailure] = value
-    },
-    noFailures,
-  )
-  const buckets = byApi<CumulativeBucket[]>(
-    await metrics.duration.get(),
-    (into, { labels, value, metricName }) => {
-      if (!metricName?.endsWith('_bucket')) return
-      into.push({ le: labels.le === '+Inf' ? Infinity : Number(labels.le), count: value })
-    },
-    () => [],
-  )
-
+  const { apis, knownLimits } = source.state
   const rows: RestApiStatus[] = []
   const totals = { answered: 0, failures: noFailures(), inFlight: 0 }
   for (const api of apis) {
     const { sdkappid, service_name, command } = api.labels
-    const key = keyOf(api.labels)
     const known = knownLimits.of(sdkappid, service_name, command)
     const peak = api.peak.peak(nowMs)
-    const apiAnswers = (answers.get(key) ?? []).sort(
-      (a, b) => b.total - a.total || compareText(a.error_code, b.error_code),
-    )
-    const apiFailures = failures.get(key) ?? noFailures()
-    const latency = buckets.get(key) ?? []
-    latency.sort((a, b) => a.le - b.le)
+    const apiAnswers: RestAnswerCount[] = []
+    for (const { labels, total } of api.answers.values()) {
+      apiAnswers.push({ action_status: labels.action_status, error_code: labels.error_code, total })
+    }
+    apiAnswers.sort((a, b) => b.total - a.total || compareText(a.error_code, b.error_code))
+    const apiFailures = { ...api.failures }
     for (const answer of apiAnswers) totals.answered += answer.total
     for (const reason of METER_FAILURES) totals.failures[reason] += apiFailures[reason]
     totals.inFlight += api.inFlight
@@ -158,7 +114,7 @@ export async function collectRestMeter(
       peak_utilization_ratio: known === undefined ? null : ratio(peak, known.perSecond),
       answers: apiAnswers,
       failures: apiFailures,
-      p99_duration_seconds_at_most: quantileUpperBound(latency, 0.99),
+      p99_duration_seconds_at_most: quantileUpperBound(cumulative(api.durations), 0.99),
       in_flight: api.inFlight,
       last_call_timestamp_seconds: api.lastCallMs / 1000,
     })

@@ -177,7 +177,7 @@ export async function collectStatus(sources: StatusSources, nowMs: number): Prom
   groupQuota.sort(byConcern((a, b) => compareText(a.sdkappid, b.sdkappid)))
   await nextTurn()
 
-  const restMeter = await collectRestMeter(sources.restMeter, nowMs)
+  const restMeter = collectRestMeter(sources.restMeter, nowMs)
   await nextTurn()
 
   const callbacks: CallbackStatus[] = []

@@ -196,6 +196,20 @@ describe('the REST meter on the status page and in its JSON', { timeout: 60_000 
     expect(seen).toEqual(counted)
     expect(seen.get(`${ONLINE} 70001`)).toBe(1)
     expect(seen.get(`${CUSTOM} 70003`)).toBe(1)
+    // The same counts as the meter's metrics.
+    const metrics = await scrape(exporter.metricsUrl)
+    const exposed = new Map<string, number>()
+    for (const { labels, value } of samplesOf(metrics, 'tencent_chat_rest_requests_total')) {
+      if (value > 0) exposed.set(`${apiOf(labels)} ${labels.error_code}`, value)
+    }
+    expect(seen).toEqual(exposed)
+    for (const api of json.rest_apis) {
+      for (const { labels, value } of samplesOf(metrics, 'tencent_chat_rest_failures_total')) {
+        if (apiOf(labels) === nameOf(api)) {
+          expect(api.failures[labels.reason as keyof RestApi['failures']]).toBe(value)
+        }
+      }
+    }
     const custom = json.rest_apis.find((api) => nameOf(api) === CUSTOM)
     expect(custom?.failures).toEqual({ chat_unreachable: 1, chat_timeout: 0 })
     expect(json.rest_meter).toEqual({
