@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
+import { makeUserSig } from '../../scripts/simulator/usersig.js'
 import { freePort } from '../../test/helpers/free-port.js'
-import { makeUserSig } from '../../test/rest-meter/support/usersig.js'
 import { makeCa, makeLeaf, serverSans } from '../../test/security/support/certificates.js'
 import type { Builds } from '../lib/build.js'
 import type { PreparedRequest } from '../lib/callbacks.js'
@@ -150,7 +150,7 @@ const CALLS: Array<{ api: string; body: (i: number) => unknown }> = [
 /** 200 calls over the APIs in turn, each with its own `random`, as an app makes them. */
 export function restCalls(): PreparedRequest[] {
   const usersig = makeUserSig({
-    sdkappid: Number(SDKAPPID),
+    sdkappid: SDKAPPID,
     key: 'bench-app-secret-key-0123456789abcdef',
     identifier: IDENTIFIER,
     expireSeconds: 86_400,

@@ -1,8 +1,6 @@
 import * as common from '@grafana/grafana-foundation-sdk/common'
 import {
   type Dashboard,
-  DashboardBuilder,
-  DashboardCursorSync,
   DashboardLinkBuilder,
   DashboardLinkType,
   RowBuilder,
@@ -11,8 +9,8 @@ import * as table from '@grafana/grafana-foundation-sdk/table'
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { MonitoringConfig } from '../../prometheus/config.js'
 import {
-  dashboardsLink,
   datasourceVariable,
+  exporterDashboard,
   finalize,
   firingAlertsAnnotation,
   GAPS_MEAN_BELOW_80,
@@ -20,12 +18,13 @@ import {
   jobVariable,
   labelVariable,
   legendTable,
+  perApiTableTransformations,
   query,
-  runbookLink,
   statPanel,
   tableQuery,
   thresholdLines,
   thresholds,
+  utilisationCell,
   WITHOUT_REPLICA,
 } from './common.js'
 import { REST_API_USAGE_UID } from './rest-api-usage.js'
@@ -45,17 +44,12 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
     [over, 'red'],
   ])
 
-  const builder = new DashboardBuilder('Tencent Chat / API rate limits')
-    .uid(API_RATE_LIMITS_UID)
-    .description(
+  const builder = exporterDashboard(config, {
+    title: 'Tencent Chat / API rate limits',
+    uid: API_RATE_LIMITS_UID,
+    description:
       "Tencent Cloud Chat REST APIs running above 80% of their frequency limit, from Chat's Alert.RequestOverLimit callbacks.",
-    )
-    .tags(config.dashboardTags)
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh(config.dashboardRefresh)
-    .tooltip(DashboardCursorSync.Crosshair)
-    .link(dashboardsLink())
-    .link(runbookLink(config))
+  })
     .link(
       // The same app's every call, as the REST meter counts them: below Chat's 80% too.
       new DashboardLinkBuilder('REST API usage')
@@ -157,46 +151,16 @@ export function apiRateLimitsDashboard(config: MonitoringConfig): Dashboard {
             `time() - max ${WITHOUT_REPLICA} (tencent_chat_api_last_alert_timestamp_seconds{${api}})`,
           ),
         )
-        .withTransformation({ id: 'merge', options: {} })
-        .withTransformation({
-          id: 'organize',
-          options: {
-            // Target labels that Kubernetes service discovery adds say nothing about the API.
-            excludeByName: {
-              Time: true,
-              job: true,
-              namespace: true,
-              service: true,
-              container: true,
-              endpoint: true,
-            },
-            indexByName: {
-              sdkappid: 0,
-              service_name: 1,
-              command: 2,
-              'Value #A': 3,
-              'Value #B': 4,
-              'Value #C': 5,
-              'Value #D': 6,
-              'Value #E': 7,
-            },
-            renameByName: {
-              sdkappid: 'SDKAppID',
-              service_name: 'Service',
-              command: 'Command',
-              'Value #A': 'QPS',
-              'Value #B': 'Limit (QPS)',
-              'Value #C': 'Utilisation',
-              'Value #D': 'Alarms in range',
-              'Value #E': 'Since last alarm',
-            },
-          },
-        })
-        .overrideByName('Utilisation', [
-          { id: 'unit', value: 'percentunit' },
-          { id: 'custom.cellOptions', value: { type: 'color-background' } },
-          { id: 'thresholds', value: apiThresholds.build() },
-        ])
+        .transformations(
+          perApiTableTransformations([
+            ['Value #A', 'QPS'],
+            ['Value #B', 'Limit (QPS)'],
+            ['Value #C', 'Utilisation'],
+            ['Value #D', 'Alarms in range'],
+            ['Value #E', 'Since last alarm'],
+          ]),
+        )
+        .overrideByName('Utilisation', utilisationCell(apiThresholds))
         .overrideByName('Since last alarm', [{ id: 'unit', value: 's' }])
         .overrideByName('Alarms in range', [{ id: 'decimals', value: 0 }])
         .sortBy([new common.TableSortByFieldStateBuilder().displayName('Utilisation').desc(true)])

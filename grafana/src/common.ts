@@ -2,6 +2,8 @@ import * as common from '@grafana/grafana-foundation-sdk/common'
 import {
   AnnotationQueryBuilder,
   type Dashboard,
+  DashboardBuilder,
+  DashboardCursorSync,
   DashboardLinkBuilder,
   DashboardLinkType,
   DatasourceVariableBuilder,
@@ -85,6 +87,68 @@ export function instant(expr: string, legendFormat = '__auto') {
 
 export function tableQuery(expr: string) {
   return instant(expr).format(PromQueryFormat.Table)
+}
+
+/**
+ * A dashboard of the exporter's: its title, stable uid and description, the configured tags and refresh,
+ * the last 6 hours, a shared crosshair, and links to the other dashboards and to the runbook.
+ */
+export function exporterDashboard(
+  config: MonitoringConfig,
+  dashboard: { title: string; uid: string; description: string },
+) {
+  return new DashboardBuilder(dashboard.title)
+    .uid(dashboard.uid)
+    .description(dashboard.description)
+    .tags(config.dashboardTags)
+    .time({ from: 'now-6h', to: 'now' })
+    .refresh(config.dashboardRefresh)
+    .tooltip(DashboardCursorSync.Crosshair)
+    .link(dashboardsLink())
+    .link(runbookLink(config))
+}
+
+/** The columns every per-API table starts with: the labels that name the API. */
+const API_COLUMNS: Array<[field: string, title: string]> = [
+  ['sdkappid', 'SDKAppID'],
+  ['service_name', 'Service'],
+  ['command', 'Command'],
+]
+
+/**
+ * How a per-API table's instant queries become its rows: merged into one row per API, without the target
+ * labels that Kubernetes service discovery adds (they say nothing about the API), the API's labels first
+ * and then `values` (a query's `Value #A`, ... or another label) in this order, under their titles.
+ */
+export function perApiTableTransformations(values: Array<[field: string, title: string]>) {
+  const columns = [...API_COLUMNS, ...values]
+  return [
+    { id: 'merge', options: {} },
+    {
+      id: 'organize',
+      options: {
+        excludeByName: {
+          Time: true,
+          job: true,
+          namespace: true,
+          service: true,
+          container: true,
+          endpoint: true,
+        },
+        indexByName: Object.fromEntries(columns.map(([field], index) => [field, index])),
+        renameByName: Object.fromEntries(columns),
+      },
+    },
+  ]
+}
+
+/** A utilisation column: a percentage on a background coloured by `steps`. */
+export function utilisationCell(steps: ReturnType<typeof thresholds>) {
+  return [
+    { id: 'unit', value: 'percentunit' },
+    { id: 'custom.cellOptions', value: { type: 'color-background' } },
+    { id: 'thresholds', value: steps.build() },
+  ]
 }
 
 /** Marks on every time series when a TencentChat alert of the selected apps fired, from Prometheus' ALERTS. */

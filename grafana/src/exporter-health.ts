@@ -1,22 +1,16 @@
 import * as common from '@grafana/grafana-foundation-sdk/common'
-import {
-  type Dashboard,
-  DashboardBuilder,
-  DashboardCursorSync,
-  RowBuilder,
-} from '@grafana/grafana-foundation-sdk/dashboard'
+import { type Dashboard, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard'
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { MonitoringConfig } from '../../prometheus/config.js'
 import {
   counterRatePanel,
-  dashboardsLink,
   datasourceVariable,
+  exporterDashboard,
   finalize,
   instant,
   jobVariable,
   legendTable,
   query,
-  runbookLink,
   statPanel,
   thresholds,
   WITHOUT_REPLICA,
@@ -29,15 +23,11 @@ export function exporterHealthDashboard(config: MonitoringConfig): Dashboard {
   const job = 'job=~"$job"'
   const quantiles = [0.5, 0.9, 0.99]
 
-  const builder = new DashboardBuilder('Tencent Chat exporter / health')
-    .uid(EXPORTER_HEALTH_UID)
-    .description('Callbacks, rejections, series cap, latency and process health of tencent-chat-exporter.')
-    .tags(config.dashboardTags)
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh(config.dashboardRefresh)
-    .tooltip(DashboardCursorSync.Crosshair)
-    .link(dashboardsLink())
-    .link(runbookLink(config))
+  const builder = exporterDashboard(config, {
+    title: 'Tencent Chat exporter / health',
+    uid: EXPORTER_HEALTH_UID,
+    description: 'Callbacks, rejections, series cap, latency and process health of tencent-chat-exporter.',
+  })
     .withVariable(datasourceVariable())
     .withVariable(jobVariable())
 

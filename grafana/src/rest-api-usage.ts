@@ -2,8 +2,6 @@ import * as common from '@grafana/grafana-foundation-sdk/common'
 import {
   AnnotationQueryBuilder,
   type Dashboard,
-  DashboardBuilder,
-  DashboardCursorSync,
   MappingType,
   RowBuilder,
 } from '@grafana/grafana-foundation-sdk/dashboard'
@@ -15,21 +13,22 @@ import type { MonitoringConfig } from '../../prometheus/config.js'
 import { countedWithin, errorCodesMatching, knownLimitExpr } from '../../prometheus/src/rest-meter-rules.js'
 import {
   counterRatePanel,
-  dashboardsLink,
   datasource,
   datasourceVariable,
+  exporterDashboard,
   finalize,
   firingAlertsAnnotation,
   instant,
   jobVariable,
   labelVariable,
   legendTable,
+  perApiTableTransformations,
   query,
-  runbookLink,
   statPanel,
   tableQuery,
   thresholdLines,
   thresholds,
+  utilisationCell,
   WITHOUT_REPLICA,
 } from './common.js'
 
@@ -59,17 +58,12 @@ export function restApiUsageDashboard(config: MonitoringConfig): Dashboard {
     [config.apiNearLimitRatio, 'red'],
   ])
 
-  const builder = new DashboardBuilder('Tencent Chat / REST API usage')
-    .uid(REST_API_USAGE_UID)
-    .description(
+  const builder = exporterDashboard(config, {
+    title: 'Tencent Chat / REST API usage',
+    uid: REST_API_USAGE_UID,
+    description:
       "The app's REST calls to Tencent Cloud Chat, measured by the exporter's REST meter (EGRESS_PORT): calls, busiest second against each API's limit, Chat's error codes, latency and failures.",
-    )
-    .tags(config.dashboardTags)
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh(config.dashboardRefresh)
-    .tooltip(DashboardCursorSync.Crosshair)
-    .link(dashboardsLink())
-    .link(runbookLink(config))
+  })
     .annotation(firingAlertsAnnotation())
     .annotation(
       new AnnotationQueryBuilder()
@@ -155,46 +149,16 @@ export function restApiUsageDashboard(config: MonitoringConfig): Dashboard {
         .withTarget(tableQuery(peak))
         .withTarget(tableQuery(limit))
         .withTarget(tableQuery(requestRate('', 'action_status, error_code')))
-        .withTransformation({ id: 'merge', options: {} })
-        .withTransformation({
-          id: 'organize',
-          options: {
-            // Target labels that Kubernetes service discovery adds say nothing about the API.
-            excludeByName: {
-              Time: true,
-              job: true,
-              namespace: true,
-              service: true,
-              container: true,
-              endpoint: true,
-            },
-            indexByName: {
-              sdkappid: 0,
-              service_name: 1,
-              command: 2,
-              'Value #A': 3,
-              'Value #B': 4,
-              'Value #C': 5,
-              source: 6,
-              'Value #D': 7,
-            },
-            renameByName: {
-              sdkappid: 'SDKAppID',
-              service_name: 'Service',
-              command: 'Command',
-              'Value #A': 'Peak utilisation',
-              'Value #B': 'Peak calls/s',
-              'Value #C': 'Limit (calls/s)',
-              source: 'Limit source',
-              'Value #D': 'Calls/s',
-            },
-          },
-        })
-        .overrideByName('Peak utilisation', [
-          { id: 'unit', value: 'percentunit' },
-          { id: 'custom.cellOptions', value: { type: 'color-background' } },
-          { id: 'thresholds', value: utilisationThresholds.build() },
-        ])
+        .transformations(
+          perApiTableTransformations([
+            ['Value #A', 'Peak utilisation'],
+            ['Value #B', 'Peak calls/s'],
+            ['Value #C', 'Limit (calls/s)'],
+            ['source', 'Limit source'],
+            ['Value #D', 'Calls/s'],
+          ]),
+        )
+        .overrideByName('Peak utilisation', utilisationCell(utilisationThresholds))
         .overrideByName('Calls/s', [{ id: 'unit', value: 'reqps' }])
         .sortBy([new common.TableSortByFieldStateBuilder().displayName('Peak utilisation').desc(true)])
         .height(10)

@@ -2,10 +2,11 @@ import { createHmac } from 'node:crypto'
 import { deflateSync, inflateSync } from 'node:zlib'
 
 /**
- * Tencent's UserSig (TLSSigAPIv2), for the simulator's REST calls and the demo Chat that checks them: a
- * zlib-compressed JSON document with the identifier, the app, when it was made, its validity in seconds
- * and an HMAC-SHA256 over them with the app's secret key, in base64 with `+`, `/`, `=` written `*`, `-`,
- * `_`.
+ * Tencent's UserSig (TLSSigAPIv2): a zlib-compressed JSON document with the identifier, the app, when it
+ * was made, its validity in seconds and an HMAC-SHA256 over them with the app's secret key, in base64
+ * with `+`, `/`, `=` written `*`, `-`, `_`. Made for the simulator's and the bench's REST calls, and
+ * checked by the demo Chat and the tests' fake Chat as Chat does, so that a meter that changed one byte
+ * of the query would be caught.
  */
 interface UserSigFields {
   'TLS.ver': string

@@ -162,15 +162,21 @@ export function createRestMeter(options: RestMeterOptions) {
       })
       const readFields = answerFieldsReader(single(answered.headers['content-encoding']))
       res.writeHead(answered.statusCode, contentHeaders(answered.headers))
-      await relay(answered.body, res, (chunk) => readFields.push(chunk))
-      const fields = await readFields.end()
-      const seconds = (performance.now() - started) / 1000
-      const answer = answerOf(api, fields.actionStatus, fields.errorCode)
-      answer.total++
-      metrics.requests.inc(answer.labels)
-      metrics.duration.observe(api.labels, seconds)
-      countDuration(api, seconds)
-      options.observe?.(api, 'answered', seconds)
+      await relay(
+        answered.body,
+        res,
+        (chunk) => readFields.push(chunk),
+        async () => {
+          const fields = await readFields.end()
+          const seconds = (performance.now() - started) / 1000
+          const answer = answerOf(api, fields.actionStatus, fields.errorCode)
+          answer.total++
+          metrics.requests.inc(answer.labels)
+          metrics.duration.observe(api.labels, seconds)
+          countDuration(api, seconds)
+          options.observe?.(api, 'answered', seconds)
+        },
+      )
     } catch (error) {
       answered?.body.destroy()
       if (deadline.signal.reason instanceof AppLeft) return
@@ -241,11 +247,18 @@ class BodyTooLarge extends Error {
 
 /**
  * Streams Chat's answer to the app, showing each chunk to `see` on its way, with back-pressure (Chat's
- * answer is paused while the app's socket is full). Resolves once the answer is ended on the app's side;
- * rejects when the answer fails (the deadline, the app leaving, Chat closing early), also while it waits
- * for the app's socket to drain: waiting for 'drain' alone would wait for ever for an app that left.
+ * answer is paused while the app's socket is full). Once Chat's answer is complete, `beforeEnd` (the
+ * call's measurement) runs and then the app's answer is ended, so that a call is counted by the time the
+ * app has its whole answer. Resolves then; rejects when the answer fails (the deadline, the app leaving,
+ * Chat closing early), also while it waits for the app's socket to drain: waiting for 'drain' alone
+ * would wait for ever for an app that left.
  */
-function relay(body: Readable, res: ServerResponse, see: (chunk: Buffer) => void): Promise<void> {
+function relay(
+  body: Readable,
+  res: ServerResponse,
+  see: (chunk: Buffer) => void,
+  beforeEnd: () => Promise<void>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       see(chunk)
@@ -254,8 +267,10 @@ function relay(body: Readable, res: ServerResponse, see: (chunk: Buffer) => void
     const onDrain = () => body.resume()
     const onEnd = () => {
       done()
-      res.end()
-      resolve()
+      beforeEnd().then(() => {
+        res.end()
+        resolve()
+      }, reject)
     }
     const onError = (error: Error) => {
       done()

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { FinalError, waitFor } from '../../helpers/wait-for.js'
 import type { ControlPlane } from './control-plane.js'
 import type { Resource } from './objects.js'
-import { FinalError, settle } from './settle.js'
 
 // What the cluster tests ask the control plane: namespaces under the `restricted` Pod Security
 // Standard, every object in a namespace, the Pods the Deployments made, and what the API server
@@ -19,7 +19,7 @@ export const SETTLE_TIMEOUT_MS = 120_000
 
 /** Polls `check` until the cluster settles into what it waits for, for at most SETTLE_TIMEOUT_MS. */
 const settleCluster = <T>(what: string, check: () => Promise<T | undefined>) =>
-  settle(what, check, SETTLE_TIMEOUT_MS)
+  waitFor(what, check, SETTLE_TIMEOUT_MS, 500)
 
 /** Creates a namespace labelled for `restricted`, once its `default` ServiceAccount exists. */
 export async function createRestrictedNamespace(cluster: ControlPlane, name: string): Promise<void> {

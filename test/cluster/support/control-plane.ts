@@ -7,8 +7,8 @@ import { stringify } from 'yaml'
 import { startTool, type Tool } from '../../e2e/support/processes.js'
 import { freePort } from '../../helpers/free-port.js'
 import { findTool, prometheusOperatorCrds, runTool, type ToolResult } from '../../helpers/tools.js'
+import { FinalError, waitFor } from '../../helpers/wait-for.js'
 import { makeControlPlanePki } from './pki.js'
-import { FinalError, settle } from './settle.js'
 
 // A Kubernetes control plane without nodes, on loopback, in a temporary directory: etcd, kube-apiserver
 // and kube-controller-manager as scripts/install-test-tools.sh builds them. Deployments make
@@ -144,7 +144,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
         '--log-level=warn',
       ]),
     )
-    await settle(
+    await waitFor(
       'etcd to be healthy',
       async () => {
         checkRunning(tools)
@@ -184,7 +184,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
       cert: readFileSync(pki.adminCert),
       key: readFileSync(pki.adminKey),
     }
-    await settle(
+    await waitFor(
       'kube-apiserver to be ready',
       async () => {
         checkRunning(tools)
@@ -203,7 +203,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
         '--secure-port=0',
       ]),
     )
-    await settle(
+    await waitFor(
       'kube-controller-manager to make the default ServiceAccount',
       async () => {
         checkRunning(tools)

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { FinalError, waitFor } from '../../helpers/wait-for.js'
+
+export { waitFor }
 
 export interface Tool {
   name: string
@@ -37,33 +40,12 @@ export function startTool(name: string, file: string, args: string[]): Tool {
   }
 }
 
-/** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs` with `what`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-  intervalMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let lastError: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await check()
-      if (value !== undefined) return value
-    } catch (error) {
-      lastError = error
-    }
-    await sleep(intervalMs)
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ''}`)
-}
-
 /** Waits for an HTTP endpoint to answer 200, failing early if the tool exits. */
 export async function waitReady(tool: Tool, url: string, timeoutMs = 20_000): Promise<void> {
   await waitFor(
     `${tool.name} at ${url}`,
     async () => {
-      if (tool.child.exitCode !== null) throw new Error(`${tool.name} exited:\n${tool.output()}`)
+      if (tool.child.exitCode !== null) throw new FinalError(`${tool.name} exited:\n${tool.output()}`)
       const response = await fetch(url)
       return response.ok ? true : undefined
     },

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { gzipSync } from 'node:zlib'
+import { checkUserSig } from '../../../scripts/simulator/usersig.js'
 import { makePki, type Pki } from '../../security/support/pki.js'
-import { checkUserSig } from './usersig.js'
 
 /** How the fake Chat treats the next calls. */
 export type FakeChatMode =

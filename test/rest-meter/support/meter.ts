@@ -1,8 +1,8 @@
+import { makeUserSig } from '../../../scripts/simulator/usersig.js'
 import type { Clock } from '../../../src/clock.js'
 import type { Config, EgressConfig } from '../../../src/config/config.js'
 import { readPemCertificates } from '../../../src/rest-meter/extra-ca.js'
 import { startExporter, type TestExporter } from '../../helpers/start-exporter.js'
-import { makeUserSig } from './usersig.js'
 
 export const APP = {
   sdkappid: '1400000001',
@@ -51,7 +51,7 @@ let random = 1
 /** The query of a REST call as an app sends it, with a fresh UserSig and a unique `random`. */
 export function restQuery(options: { expireSeconds?: number; sdkappid?: string } = {}): string {
   const usersig = makeUserSig({
-    sdkappid: Number(APP.sdkappid),
+    sdkappid: APP.sdkappid,
     key: APP.key,
     identifier: APP.identifier,
     expireSeconds: options.expireSeconds ?? 86_400,

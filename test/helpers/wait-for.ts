@@ -6,14 +6,15 @@ export class FinalError extends Error {
 }
 
 /**
- * Polls `check` until it returns a value, for at most `timeoutMs`. Any other error is retried (a busy
- * API server, a port not yet open) and the last one reported on timeout; a FinalError fails at once.
+ * Polls `check` until it returns a value (not undefined), for at most `timeoutMs`. Any other error is
+ * retried (a busy server, a port not yet open) and the last one reported on timeout; a FinalError fails
+ * at once.
  */
-export async function settle<T>(
+export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined>,
   timeoutMs: number,
-  intervalMs = 500,
+  intervalMs = 250,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
