@@ -155,6 +155,8 @@ export function createExporter(deps: ExporterDeps): Exporter {
           apis: (nowMs) => apiSeries.entries(nowMs),
           groupQuota: (nowMs) => groupQuotaSeries.entries(nowMs),
           activity,
+          restMeter: restMeter &&
+            config.egress && { state: restMeter, chatRestUrl: config.egress.chatRestUrl },
         },
         clock.now(),
       ),

@@ -11,7 +11,7 @@ import { callDeadline, upstreamPool } from '../proxy/upstream-client.js'
 import { answerFieldsReader } from './answer-fields.js'
 import { type ChatApi, parseChatApiTarget } from './chat-api-path.js'
 import { METER_ANSWERS, type MeterAnswerReason, type MeterFailure, meterAnswerBody } from './meter-answers.js'
-import type { MeteredApi, MeteredApis } from './metered-apis.js'
+import { type AnswerCount, countDuration, type MeteredApi, type MeteredApis } from './metered-apis.js'
 import { errorCodeLabel } from './rest-error-codes.js'
 
 export interface RestMeterOptions {
@@ -169,8 +169,11 @@ export function createRestMeter(options: RestMeterOptions) {
         async () => {
           const fields = await readFields.end()
           const seconds = (performance.now() - started) / 1000
-          metrics.requests.inc(answerLabels(api, fields.actionStatus, fields.errorCode))
+          const answer = answerOf(api, fields.actionStatus, fields.errorCode)
+          answer.total++
+          metrics.requests.inc(answer.labels)
           metrics.duration.observe(api.labels, seconds)
+          countDuration(api, seconds)
           options.observe?.(api, 'answered', seconds)
         },
       )
@@ -190,6 +193,7 @@ export function createRestMeter(options: RestMeterOptions) {
       const { outcome, detail } = deadline.classify(error)
       const reason: MeterFailure = outcome === 'timeout' ? 'chat_timeout' : 'chat_unreachable'
       metrics.failures.inc({ ...api.labels, reason })
+      api.failures[reason]++
       options.observe?.(api, reason, (performance.now() - started) / 1000)
       const { log, suppressed } = logs.take(reason, clock.now())
       if (log) {
@@ -325,15 +329,19 @@ function contentHeaders(
   return passed
 }
 
-/** The label object of an answer's `tencent_chat_rest_requests_total` series, made once per API and answer. */
-function answerLabels(api: MeteredApi, actionStatus: string | undefined, errorCode: number | undefined) {
+/** The count and series of an answer of `api`, made once per API and answer. */
+function answerOf(
+  api: MeteredApi,
+  actionStatus: string | undefined,
+  errorCode: number | undefined,
+): AnswerCount {
   const status = actionStatus === 'OK' || actionStatus === 'FAIL' ? actionStatus : 'none'
   const code = errorCodeLabel(errorCode)
   const key = `${status} ${code}`
-  let labels = api.answerLabels.get(key)
-  if (labels === undefined) {
-    labels = { ...api.labels, action_status: status, error_code: code }
-    api.answerLabels.set(key, labels)
+  let answer = api.answers.get(key)
+  if (answer === undefined) {
+    answer = { labels: { ...api.labels, action_status: status, error_code: code }, total: 0 }
+    api.answers.set(key, answer)
   }
-  return labels
+  return answer
 }

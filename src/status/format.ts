@@ -51,3 +51,8 @@ export function formatPercent(ratio: number): string {
   const { percent, smallPercent } = numberFormats()
   return `${(ratio < 0.1 ? smallPercent : percent).format(ratio * 100)}%`
 }
+
+/** A duration in seconds as a person reads it: 50 ms, 2.5 s. */
+export function formatSeconds(seconds: number): string {
+  return seconds < 1 ? `${formatNumber(seconds * 1000)} ms` : `${formatNumber(seconds)} s`
+}

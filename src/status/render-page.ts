@@ -1,7 +1,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
+import { restRequestDuration } from '../metrics/catalog.js'
 import type { UpstreamOutcome } from '../proxy/upstream-recorder.js'
-import { formatAgo, formatDuration, formatIso, formatNumber, formatPercent } from './format.js'
+import type { LimitSource } from '../rest-meter/known-limits.js'
+import { METER_FAILURES } from '../rest-meter/meter-answers.js'
+import { formatAgo, formatDuration, formatIso, formatNumber, formatPercent, formatSeconds } from './format.js'
 import { Html, html } from './html.js'
+import type { RestApiStatus } from './rest-meter-status.js'
 import {
   type ApiStatus,
   type CallbackStatus,
@@ -94,6 +98,57 @@ const rejectionRow = (entry: RejectionStatus, context: PageContext) =>
   }</td><td class="detail mono">${entry.last_detail}</td></tr>
 `
 
+/** Where a known limit comes from, as the operator set it or Chat said it. */
+const LIMIT_SOURCES: Record<LimitSource, { text: string; title: string }> = {
+  documented: { text: 'documented', title: "Tencent's published default for this API" },
+  configured: { text: 'API_LIMITS_FILE', title: 'set in API_LIMITS_FILE' },
+  alarm: { text: 'alarm', title: "the Limit of Chat's latest Alert.RequestOverLimit for this API" },
+}
+
+/** The largest finite bucket of the REST duration histogram: a p99 past it has no upper bound. */
+const LONGEST_DURATION_BUCKET = restRequestDuration.buckets.at(-1) as number
+
+const restAnswers = (api: RestApiStatus) => {
+  const parts: Html[] = api.answers.map((answer) =>
+    answer.action_status === 'OK' && answer.error_code === '0'
+      ? html`<span class="nw"><span class="ok">OK</span> ${formatNumber(answer.total)}</span>`
+      : html`<span class="nw"><span class="bad">${answer.action_status} ${answer.error_code}</span> ${formatNumber(answer.total)}</span>`,
+  )
+  for (const reason of METER_FAILURES) {
+    const count = api.failures[reason]
+    if (count > 0) {
+      parts.push(html`<span class="nw"><span class="bad">${reason}</span> ${formatNumber(count)}</span>`)
+    }
+  }
+  if (parts.length === 0) return html`<span class="muted">none yet</span>`
+  return parts.map((part, i) => (i === 0 ? part : html`, ${part}`))
+}
+
+const p99 = (bound: RestApiStatus['p99_duration_seconds_at_most']) =>
+  bound === null
+    ? html`<span class="muted">–</span>`
+    : bound === '+Inf'
+      ? html`&gt; ${formatSeconds(LONGEST_DURATION_BUCKET)}`
+      : html`≤ ${formatSeconds(bound)}`
+
+const restApiRow = (api: RestApiStatus, context: PageContext) => html`<tr>
+<td class="mono">v4/${api.service_name}/${api.command}</td>
+<td class="mono" data-label="app">${api.sdkappid}</td>
+<td class="num" data-label="calls/s">${formatNumber(api.requests_per_second)}</td>
+<td class="num" data-label="peak/s">${formatNumber(api.peak_requests_per_second)}</td>
+<td class="num" data-label="limit">${
+  api.known_limit_per_second === null || api.known_limit_source === null
+    ? html`<span class="muted" title="no known limit: set it in API_LIMITS_FILE">–</span>`
+    : html`${formatNumber(api.known_limit_per_second)} <span class="muted" title="${LIMIT_SOURCES[api.known_limit_source].title}">${LIMIT_SOURCES[api.known_limit_source].text}</span>`
+}</td>
+<td>${utilisation(api.peak_utilization_ratio)}</td>
+<td class="wrap" data-label="answers">${restAnswers(api)}</td>
+<td class="num" data-label="p99">${p99(api.p99_duration_seconds_at_most)}</td>
+<td class="num" data-label="in flight">${formatNumber(api.in_flight)}</td>
+<td data-label="last call">${when(api.last_call_timestamp_seconds, context.nowMs)}</td>
+</tr>
+`
+
 const more = (count: number, what: string, context: PageContext) =>
   count > PAGE_ROWS
     ? html`<p class="more muted">and ${formatNumber(count - PAGE_ROWS)} more ${what}, in <a href="${STATUS_JSON_PATH}">${STATUS_JSON_PATH}</a> and <a href="${context.metricsPath}">${context.metricsPath}</a>.</p>
@@ -157,9 +212,22 @@ function header(doc: StatusDocument, context: PageContext): Html {
       : ''
   }</li>
 <li>authentication <b class="${auth ? 'ok' : 'bad'}">${auth ? `Sign required, ${auth.tokens} token${auth.tokens === 1 ? '' : 's'}` : 'off'}</b> <span class="muted">${auth ? `(${auth.source})` : '(no CALLBACK_TOKEN or CALLBACK_TOKEN_FILE: anyone who reaches the callback URL can send alerts)'}</span></li>
+${restMeterFact(doc)}
 <li>apps <b>${context.sdkAppIds ? context.sdkAppIds.join(', ') : 'any'}</b> <span class="muted">${context.sdkAppIds ? '(SDKAPPIDS)' : '(SDKAPPIDS unset)'}</span></li>
 </ul>
 </header>`
+}
+
+/** The REST meter in the header: off, or where it forwards and how the calls ended. */
+function restMeterFact(doc: StatusDocument): Html {
+  const meter = doc.rest_meter
+  if (!meter.enabled) {
+    return html`<li>REST meter <b>off</b> <span class="muted">(EGRESS_PORT unset)</span></li>`
+  }
+  const failed = METER_FAILURES.filter((reason) => meter.failures[reason] > 0)
+  return html`<li>REST meter <b class="ok">on</b> → <code>${meter.chat_rest_url}</code>: <span class="ok">answered ${formatNumber(meter.answered_total)}</span>${failed.map(
+    (reason) => html`, <span class="bad">${reason} ${formatNumber(meter.failures[reason])}</span>`,
+  )}${meter.in_flight > 0 ? html`, ${formatNumber(meter.in_flight)} in flight` : ''} <a href="#rest-meter">per API</a></li>`
 }
 
 /** The first thing to read during set-up: is Chat reaching the exporter, and is anything refused? */
@@ -211,6 +279,34 @@ function* apisSection(doc: StatusDocument, context: PageContext): Generator<Html
     rows: doc.apis,
     row: (api) => apiRow(api, context),
     what: 'APIs',
+    context,
+  })
+}
+
+function* restMeterSection(doc: StatusDocument, context: PageContext): Generator<Html> {
+  const meter = doc.rest_meter
+  yield html`
+<h2 id="rest-meter">Chat REST API calls <span class="muted">(REST meter${
+    meter.enabled
+      ? html`: ${formatNumber(doc.rest_apis.length)} APIs of at most ${formatNumber(context.maxSeries)}, calls/s and peak over the last 60 s`
+      : ''
+  })</span></h2>
+`
+  if (!meter.enabled) {
+    yield html`<p class="empty">The REST meter is off. With <code>EGRESS_PORT</code> set, the exporter forwards the app's REST calls to Chat and measures every one per API (calls per second, peak per second against the known limit, Chat's error codes, latency), below 80% of the limit too: see docs/rest-meter.md.</p>
+`
+    return
+  }
+  if (doc.rest_apis.length === 0) {
+    yield html`<p class="empty">No REST call through the meter yet: point the app's Chat REST base URL at the meter (<code>http://127.0.0.1:&lt;EGRESS_PORT&gt;/v4</code>) instead of <code>${meter.chat_rest_url}/v4</code>; see docs/rest-meter.md.</p>
+`
+    return
+  }
+  yield* table({
+    head: html`<tr><th>API</th><th>app</th><th class="num">calls/s</th><th class="num">peak/s</th><th class="num">limit</th><th>peak utilisation</th><th>answers</th><th class="num">p99</th><th class="num">in flight</th><th>last call</th></tr>`,
+    rows: doc.rest_apis,
+    row: (api) => restApiRow(api, context),
+    what: 'REST APIs',
     context,
   })
 }
@@ -277,6 +373,7 @@ function* rejectionsSection(doc: StatusDocument, context: PageContext): Generato
 /** The page's parts below the summary, in order. */
 export const PAGE_SECTIONS: readonly PageSection[] = [
   apisSection,
+  restMeterSection,
   groupQuotaSection,
   callbacksSection,
   rejectionsSection,

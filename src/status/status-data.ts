@@ -3,6 +3,12 @@ import type { RejectionReason } from '../protocol/rejection.js'
 import type { ApiEntry } from '../series/api-series.js'
 import type { GroupQuotaEntry } from '../series/group-quota-series.js'
 import type { ActivityRecorder } from './activity.js'
+import {
+  collectRestMeter,
+  type RestApiStatus,
+  type RestMeterSource,
+  type RestMeterSummary,
+} from './rest-meter-status.js'
 
 /** Where the status document is served as JSON (http/status-page.ts) and linked from the page. */
 export const STATUS_JSON_PATH = '/api/v1/status'
@@ -16,7 +22,11 @@ export interface StatusDocument {
   version: string
   start_time_seconds: number
   mode: 'alarms_only' | 'front_proxy'
+  /** The REST meter: `{ enabled: false }` without EGRESS_PORT. */
+  rest_meter: RestMeterSummary
   apis: ApiStatus[]
+  /** Each API the REST meter has seen (none when it is off). */
+  rest_apis: RestApiStatus[]
   group_quota: GroupQuotaStatus[]
   callbacks: CallbackStatus[]
   rejections: RejectionStatus[]
@@ -26,14 +36,14 @@ export interface StatusDocument {
 export const STATUS_JSON_LIMITS = { max: 500, default: 100 } as const
 
 /**
- * `GET /api/v1/status?offset=…&limit=…`: the document with `apis`, `group_quota` and `callbacks` each cut
+ * `GET /api/v1/status?offset=…&limit=…`: the document with `apis`, `rest_apis`, `group_quota` and `callbacks` each cut
  * to the entries from `offset` (default 0), at most `limit` of them (default 100, at most 500);
  * `totals` says how many there are in all. The rejections (one entry per reason) are always all there.
  */
 export interface StatusJson extends StatusDocument {
   offset: number
   limit: number
-  totals: { apis: number; group_quota: number; callbacks: number }
+  totals: { apis: number; rest_apis: number; group_quota: number; callbacks: number }
 }
 
 /**
@@ -89,6 +99,8 @@ export interface StatusSources {
   apis: (nowMs: number) => Iterable<ApiEntry>
   groupQuota: (nowMs: number) => Iterable<GroupQuotaEntry>
   activity: ActivityRecorder
+  /** The REST meter's state when EGRESS_PORT is set. */
+  restMeter?: RestMeterSource | undefined
 }
 
 const seconds = (ms: number) => ms / 1000
@@ -165,6 +177,9 @@ export async function collectStatus(sources: StatusSources, nowMs: number): Prom
   groupQuota.sort(byConcern((a, b) => compareText(a.sdkappid, b.sdkappid)))
   await nextTurn()
 
+  const restMeter = collectRestMeter(sources.restMeter, nowMs)
+  await nextTurn()
+
   const callbacks: CallbackStatus[] = []
   for (const [command, entry] of sources.activity.commands) {
     callbacks.push({
@@ -191,7 +206,9 @@ export async function collectStatus(sources: StatusSources, nowMs: number): Prom
     version: sources.version,
     start_time_seconds: seconds(sources.startedMs),
     mode: sources.frontProxy ? 'front_proxy' : 'alarms_only',
+    rest_meter: restMeter.summary,
     apis,
+    rest_apis: restMeter.apis,
     group_quota: groupQuota,
     callbacks,
     rejections,
@@ -205,10 +222,17 @@ export function statusJsonPage(doc: StatusDocument, offset: number, limit: numbe
     version: doc.version,
     start_time_seconds: doc.start_time_seconds,
     mode: doc.mode,
+    rest_meter: doc.rest_meter,
     offset,
     limit,
-    totals: { apis: doc.apis.length, group_quota: doc.group_quota.length, callbacks: doc.callbacks.length },
+    totals: {
+      apis: doc.apis.length,
+      rest_apis: doc.rest_apis.length,
+      group_quota: doc.group_quota.length,
+      callbacks: doc.callbacks.length,
+    },
     apis: page(doc.apis),
+    rest_apis: page(doc.rest_apis),
     group_quota: page(doc.group_quota),
     callbacks: page(doc.callbacks),
     rejections: doc.rejections,

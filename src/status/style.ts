@@ -28,6 +28,8 @@ th,td{padding:6px 10px;text-align:left;border-bottom:1px solid var(--line);white
 th{font-weight:600;font-size:.88em;color:var(--muted)}
 td.num,th.num{text-align:right}
 td.detail{white-space:normal;min-width:18em;word-break:break-word}
+td.wrap{white-space:normal}
+.nw{white-space:nowrap}
 tr.expired td{color:var(--muted)}
 .bar{display:inline-block;width:90px;height:8px;margin-left:8px;border-radius:4px;background:var(--line);vertical-align:middle;overflow:hidden}
 .fill{display:block;height:100%;background:var(--bar)}
@@ -50,7 +52,7 @@ table.cards thead{display:none}
 table.cards tr{display:block;padding:7px 0;border-bottom:1px solid var(--line)}
 table.cards td{display:inline-block;border:0;padding:1px 12px 1px 0;white-space:nowrap}
 table.cards td:first-child{display:block;font-weight:600}
-table.cards td.detail{display:block;min-width:0;white-space:normal}
+table.cards td.detail,table.cards td.wrap{display:block;min-width:0;white-space:normal}
 table.cards td[data-label]::before{content:attr(data-label) " ";color:var(--muted);font-size:.85em}
 td.num{text-align:left}}
 ${widths}

@@ -5,6 +5,10 @@ import type { Locator } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Browser, launchChromium } from '../../scripts/chromium.js'
 import { type RunningScenario, SCENARIO, startStatusScenario } from '../../scripts/status-scenario.js'
+import type { TestExporter } from '../helpers/start-exporter.js'
+import { type FakeChat, startFakeChat } from '../rest-meter/support/fake-chat.js'
+import { APP, restQuery, startMeter } from '../rest-meter/support/meter.js'
+import { post } from '../rest-meter/support/node-client.js'
 
 // The status page in a real browser: Debian's chromium (scripts/install-test-tools.sh installs it),
 // driven by playwright-core, scripts off, loading the page of a running exporter that received
@@ -56,6 +60,8 @@ describe.each([
     expect(header).toContain('alarms only')
     expect(header).toContain('Sign required, 1 token')
     expect(header).toContain(SCENARIO.apps.join(', '))
+    expect(header).toContain('REST meter off (EGRESS_PORT unset)')
+    expect(await textOf(page.locator('#rest-meter + .empty'))).toContain('The REST meter is off.')
 
     // APIs: over the limit first, the expired one last.
     const apiRows = page.locator('#apis + .scroll tbody tr')
@@ -123,5 +129,50 @@ describe.each([
       await rm(screenshot, { force: true })
       await page.close()
     }
+  })
+})
+
+describe('the REST meter section on a phone', () => {
+  const viewport = { width: 390, height: 844 }
+  let browser: Browser
+  let chat: FakeChat
+  let exporter: TestExporter & { egressUrl: string }
+  beforeAll(async () => {
+    // Chat allows one sendmsg a second here: a burst gets 60007.
+    chat = await startFakeChat({ ...APP, limits: { 'openim/sendmsg': 1 } })
+    exporter = await startMeter(chat)
+    for (let i = 0; i < 50 && !chat.counts().has('openim/sendmsg 60007'); i++) {
+      await post(`${exporter.egressUrl}/v4/openim/sendmsg?${restQuery()}`, '{}')
+    }
+    await post(`${exporter.egressUrl}/v4/custom_svc/custom_cmd?${restQuery()}`, '{}')
+    browser = await launchChromium(viewport)
+  }, 90_000)
+  afterAll(async () => {
+    await browser?.close()
+    await exporter?.close()
+    await chat?.close()
+  })
+
+  it("shows each API's row with its limit, answers and p99, its utilisation on screen", async () => {
+    const page = await browser.context.newPage()
+    const requests: string[] = []
+    page.on('request', (request) => requests.push(request.url()))
+    await page.goto(`${exporter.metricsUrl}/`)
+    expect(requests.filter((url) => !url.endsWith('/favicon.ico'))).toEqual([`${exporter.metricsUrl}/`])
+    expect(await textOf(page.locator('header'))).toContain(`REST meter on → ${new URL(chat.url).origin}`)
+    const rows = page.locator('#rest-meter + .scroll tbody tr')
+    await expect(rows.count()).resolves.toBe(2)
+    const first = await textOf(rows.nth(0))
+    expect(first).toContain('v4/openim/sendmsg')
+    expect(first).toContain('200 documented')
+    expect(first).toContain('FAIL 60007')
+    expect(first).toMatch(/≤ \d+ ms/)
+    const last = await textOf(rows.nth(1))
+    expect(last).toContain('v4/custom_svc/custom_cmd')
+    expect(last).toContain('OK 1')
+    const box = await rows.nth(0).locator('.pct').boundingBox()
+    expect(box).not.toBeNull()
+    expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(viewport.width)
+    await page.close()
   })
 })

@@ -16,10 +16,12 @@ interface StatusJson {
   version: string
   start_time_seconds: number
   mode: string
+  rest_meter: Record<string, unknown>
   offset: number
   limit: number
-  totals: { apis: number; group_quota: number; callbacks: number }
+  totals: { apis: number; rest_apis: number; group_quota: number; callbacks: number }
   apis: Array<Record<string, unknown>>
+  rest_apis: Array<Record<string, unknown>>
   group_quota: Array<Record<string, unknown>>
   callbacks: Array<Record<string, unknown>>
   rejections: Array<Record<string, unknown>>
@@ -75,15 +77,24 @@ describe('a fresh exporter', () => {
       'version',
       'start_time_seconds',
       'mode',
+      'rest_meter',
       'offset',
       'limit',
       'totals',
       'apis',
+      'rest_apis',
       'group_quota',
       'callbacks',
       'rejections',
     ])
-    expect(json).toMatchObject({ offset: 0, limit: 100, totals: { apis: 0, group_quota: 0, callbacks: 0 } })
+    expect(json).toMatchObject({
+      offset: 0,
+      limit: 100,
+      totals: { apis: 0, rest_apis: 0, group_quota: 0, callbacks: 0 },
+    })
+    // Without EGRESS_PORT the REST meter is off, and says only that.
+    expect(json.rest_meter).toEqual({ enabled: false })
+    expect(json.rest_apis).toEqual([])
     expect(json.mode).toBe('alarms_only')
     expect(json.apis).toEqual([])
     expect(json.callbacks).toEqual([])

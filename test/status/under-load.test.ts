@@ -46,6 +46,8 @@ function bigDocument(count: number): StatusDocument {
     version: 'test',
     start_time_seconds: nowSeconds - 60,
     mode: 'alarms_only',
+    rest_meter: { enabled: false },
+    rest_apis: [],
     apis: Array.from({ length: count }, (_, i) => ({
       sdkappid: SDKAPPID,
       service_name: 'openim',
