@@ -144,8 +144,11 @@ const restApiRow = (api: RestApiStatus, context: PageContext) => html`<tr>
 <td>${utilisation(api.peak_utilization_ratio)}</td>
 <td class="wrap" data-label="answers">${restAnswers(api)}</td>
 <td class="num" data-label="p99">${p99(api.p99_duration_seconds_at_most)}</td>
-<td class="num" data-label="in flight">${formatNumber(api.in_flight)}</td>
-<td data-label="last call">${when(api.last_call_timestamp_seconds, context.nowMs)}</td>
+<td data-label="last call">${when(api.last_call_timestamp_seconds, context.nowMs)}${
+  api.in_flight > 0
+    ? html` <span class="tag" title="calls forwarded to Chat and waiting for its answer now">${formatNumber(api.in_flight)} in flight</span>`
+    : ''
+}</td>
 </tr>
 `
 
@@ -303,7 +306,7 @@ function* restMeterSection(doc: StatusDocument, context: PageContext): Generator
     return
   }
   yield* table({
-    head: html`<tr><th>API</th><th>app</th><th class="num">calls/s</th><th class="num">peak/s</th><th class="num">limit</th><th>peak utilisation</th><th>answers</th><th class="num">p99</th><th class="num">in flight</th><th>last call</th></tr>`,
+    head: html`<tr><th>API</th><th>app</th><th class="num">calls/s</th><th class="num">peak/s</th><th class="num">limit</th><th>peak utilisation</th><th>answers</th><th class="num">p99</th><th>last call</th></tr>`,
     rows: doc.rest_apis,
     row: (api) => restApiRow(api, context),
     what: 'REST APIs',
