@@ -8,9 +8,10 @@ import bcrypt from 'bcrypt'
 import { freePort } from '../../test/helpers/free-port.js'
 import { makeCa, makeLeaf, serverSans } from '../../test/security/support/certificates.js'
 import type { Builds } from '../lib/build.js'
-import { CALLBACK_PATH, TOKEN } from '../lib/callbacks.js'
-import { type ServerProcess, spawnServer } from '../lib/children.js'
+import { TOKEN } from '../lib/callbacks.js'
+import type { ServerProcess } from '../lib/children.js'
 import { max, round } from '../lib/stats.js'
+import { startExporter, startReference } from '../lib/targets.js'
 
 /**
  * A sidecar's footprint: the resident memory of an idle exporter, paid once per app Pod. Each server
@@ -237,14 +238,7 @@ export async function benchFootprint(options: FootprintOptions): Promise<Footpri
 }
 
 async function startPlain(name: 'bare' | 'floor', entry: string): Promise<Running> {
-  const port = await freePort()
-  const server = await spawnServer({
-    name,
-    args: [entry],
-    readyPath: '/-/ready',
-    port,
-    env: { PORT: String(port) },
-  })
+  const server = await startReference(name, entry)
   return { server, scraper: keepAliveGetter(`${server.url}/-/ready`) }
 }
 
@@ -258,21 +252,11 @@ async function startExporterAt(
   metrics?: { port: number; ca: Buffer; auth: string },
   nodeArgs: string[] = [],
 ): Promise<Running> {
-  const port = await freePort()
-  const server = await spawnServer({
-    name: 'exporter',
-    args: [...nodeArgs, entry],
-    readyPath: '/-/ready',
-    port,
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      CALLBACK_PATH,
-      CALLBACK_TOKEN: TOKEN,
-      SDKAPPIDS: '1400000000',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
+  const server = await startExporter({
+    entry,
+    sdkAppIds: '1400000000',
+    nodeArgs,
+    env: { LOG_LEVEL: 'info', ...env },
   })
   const scraper = metrics
     ? keepAliveGetter(`https://127.0.0.1:${metrics.port}/metrics`, { ca: metrics.ca, auth: metrics.auth })
