@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { manualClock } from '../../src/clock.js'
 import { restRequestDuration } from '../../src/metrics/catalog.js'
 import { readApiLimitsFileSync } from '../../src/rest-meter/api-limits-file.js'
+import type { RestApiStatus } from '../../src/status/rest-meter-status.js'
 import { alertBody, callbackUrl, postCallback, TOKEN } from '../helpers/callbacks.js'
 import { startExporter, type TestExporter } from '../helpers/start-exporter.js'
 import { type FakeChat, startFakeChat } from '../rest-meter/support/fake-chat.js'
@@ -26,28 +27,12 @@ const IMPORT = 'im_open_login_svc/account_import'
 const ONLINE = 'openim/query_online_status'
 const CUSTOM = 'custom_svc/custom_cmd'
 
-interface RestApi {
-  sdkappid: string
-  service_name: string
-  command: string
-  requests_per_second: number
-  peak_requests_per_second: number
-  known_limit_per_second: number | null
-  known_limit_source: string | null
-  peak_utilization_ratio: number | '+Inf' | null
-  answers: Array<{ action_status: string; error_code: string; total: number }>
-  failures: { chat_unreachable: number; chat_timeout: number }
-  p99_duration_seconds_at_most: number | '+Inf' | null
-  in_flight: number
-  last_call_timestamp_seconds: number
-}
-
 interface StatusJson {
   rest_meter: Record<string, unknown>
   offset: number
   limit: number
   totals: { apis: number; rest_apis: number; group_quota: number; callbacks: number }
-  rest_apis: RestApi[]
+  rest_apis: RestApiStatus[]
 }
 
 const status = async (base: string, query = '') =>
@@ -66,7 +51,7 @@ const restSection = (html: string) => {
 const rowApis = (section: string) =>
   [...section.matchAll(/<tr>\n<td class="mono">v4\/([^<]+)<\/td>/g)].map((match) => match[1])
 
-const nameOf = (api: RestApi) => `${api.service_name}/${api.command}`
+const nameOf = (api: RestApiStatus) => `${api.service_name}/${api.command}`
 
 describe('the REST meter on the status page and in its JSON', { timeout: 60_000 }, () => {
   let chat: FakeChat
@@ -206,7 +191,7 @@ describe('the REST meter on the status page and in its JSON', { timeout: 60_000 
     for (const api of json.rest_apis) {
       for (const { labels, value } of samplesOf(metrics, 'tencent_chat_rest_failures_total')) {
         if (apiOf(labels) === nameOf(api)) {
-          expect(api.failures[labels.reason as keyof RestApi['failures']]).toBe(value)
+          expect(api.failures[labels.reason as keyof RestApiStatus['failures']]).toBe(value)
         }
       }
     }
