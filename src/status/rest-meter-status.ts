@@ -93,7 +93,7 @@ export function collectRestMeter(
   for (const api of apis) {
     const { sdkappid, service_name, command } = api.labels
     const known = knownLimits.of(sdkappid, service_name, command)
-    const peak = api.peak.peak(nowMs)
+    const { peak, calls } = api.peak.read(nowMs)
     const apiAnswers: RestAnswerCount[] = []
     for (const { labels, total } of api.answers.values()) {
       apiAnswers.push({ action_status: labels.action_status, error_code: labels.error_code, total })
@@ -107,7 +107,7 @@ export function collectRestMeter(
       sdkappid,
       service_name,
       command,
-      requests_per_second: api.peak.calls(nowMs) / PEAK_WINDOW_SECONDS,
+      requests_per_second: calls / PEAK_WINDOW_SECONDS,
       peak_requests_per_second: peak,
       known_limit_per_second: known?.perSecond ?? null,
       known_limit_source: known?.source ?? null,

@@ -8,27 +8,27 @@ import { type CumulativeBucket, quantileUpperBound } from '../../src/status/late
 
 const T0 = Date.UTC(2026, 11, 7, 6, 0, 0)
 
-describe('PeakWindow.calls', () => {
+describe('PeakWindow.read: calls', () => {
   it('sums the calls of the last 60 whole seconds, the current one included', () => {
     const window = new PeakWindow()
-    expect(window.calls(T0)).toBe(0)
+    expect(window.read(T0).calls).toBe(0)
     for (let i = 0; i < 5; i++) window.add(T0 + 200)
     window.add(T0 + 10_000)
     window.add(T0 + 10_999)
-    expect(window.calls(T0 + 200)).toBe(5)
-    expect(window.calls(T0 + 10_500)).toBe(7)
+    expect(window.read(T0 + 200).calls).toBe(5)
+    expect(window.read(T0 + 10_500).calls).toBe(7)
     // The calls of a second ahead of `now` are not in its window.
-    expect(window.calls(T0 + 9_999)).toBe(5)
-    expect(window.calls(T0 + (PEAK_WINDOW_SECONDS - 1) * 1000 + 999)).toBe(7)
-    expect(window.calls(T0 + PEAK_WINDOW_SECONDS * 1000)).toBe(2)
-    expect(window.calls(T0 + (PEAK_WINDOW_SECONDS + 10) * 1000)).toBe(0)
+    expect(window.read(T0 + 9_999).calls).toBe(5)
+    expect(window.read(T0 + (PEAK_WINDOW_SECONDS - 1) * 1000 + 999).calls).toBe(7)
+    expect(window.read(T0 + PEAK_WINDOW_SECONDS * 1000).calls).toBe(2)
+    expect(window.read(T0 + (PEAK_WINDOW_SECONDS + 10) * 1000).calls).toBe(0)
   })
 
   it('forgets a slot whose second came round again', () => {
     const window = new PeakWindow()
     for (let i = 0; i < 7; i++) window.add(T0)
     window.add(T0 + PEAK_WINDOW_SECONDS * 1000)
-    expect(window.calls(T0 + PEAK_WINDOW_SECONDS * 1000)).toBe(1)
+    expect(window.read(T0 + PEAK_WINDOW_SECONDS * 1000).calls).toBe(1)
   })
 
   it('equals the calls started in the window, for any calls', () => {
@@ -46,7 +46,7 @@ describe('PeakWindow.calls', () => {
             const second = Math.floor((T0 + ms) / 1000)
             return second > now - PEAK_WINDOW_SECONDS && second <= now
           }).length
-          expect(window.calls(now * 1000 + 999)).toBe(expected)
+          expect(window.read(now * 1000 + 999).calls).toBe(expected)
         },
       ),
     )
